@@ -1254,9 +1254,10 @@ class Engine(GraphMode, Collections, Information):
         why = (refusal(searched, hits, self.embedder, vector, settings, phrases=phrases) if hits
                else self.why_nothing_found(filters))
         if leaning is not None and why:
-            # An elliptical follow-up ("And in London?") holds no word that marks it as one and, alone, finds
-            # nothing that answers it: asked again after the previous question, it is kept when that finds an
-            # answer. A question that stands alone is never searched twice (benchmarks/README.md, "Follow-ups").
+            # A follow-up with no mark of one (`answer.pipeline.leans`: "And on the first day of a trip?", too long
+            # for its "And" to mark it) that, alone, finds nothing that answers it: asked again after the previous
+            # question, it is kept when that finds an answer. A question that stands alone is never searched twice
+            # (benchmarks/README.md, "Follow-ups").
             leaning_searched, leaning_vector = self._searched(leaning)
             leaning_hits = self._search(leaning, k, filters, leaning_vector)
             # The previous question's words alone pass the floors: the passages must hold one of this question's

@@ -66,6 +66,13 @@ CLAUSE_WEIGHT = 1.0
 # What a sentence made only of the question's own words loses: it answers nothing ("INVOICE 1002" for "What is the
 # total due on invoice 1002?", once an invoice's lines are sentences of their own), however many of them it repeats.
 ECHO_WEIGHT = 1.0
+# What the share of a follow-up's subject words counts for beside the question's own score (cosine plus word share, up
+# to about 2), half read in the sentence and half in its passage: enough to choose among sentences that answer the
+# question as asked alike ("has 25 employees" of Paris and "has 120 employees" of Berlin for "how many people work
+# there?" after a question on Berlin), too little for most sentences about the subject that do not answer it. 0.5,
+# 0.75 and 1.0 were run on benchmarks/bench_follow_ups.py (the sentence's share alone; 1.0 answered one more of its
+# follow-ups) and on tests/integration/test_follow_up_subjects.py (benchmarks/README.md, "Follow-ups").
+SUBJECT_WEIGHT = 1.0
 # What an extracted answer names as its model: none was asked.
 EXTRACT_MODEL = "extracted from the sources (no model)"
 # How the front ends introduce the evidence under a generated answer.
@@ -180,10 +187,12 @@ def _long_enough(text: str, start: int, end: int) -> bool:
 
 
 def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder,
-                     question_vector: NDArray[np.float32] | None = None) -> list[tuple[float, Evidence]]:
+                     question_vector: NDArray[np.float32] | None = None, *,
+                     subject: str = "") -> list[tuple[float, Evidence]]:
     """Every candidate sentence of the sources with its score by the module's rule, in source order; [] when the
     sources have none or the question is blank. `question_vector`: the question as `embedder.embed_queries` embeds
-    it, when the caller has it already."""
+    it, when the caller has it already. `subject`: what a follow-up leans on (the questions before it), whose words
+    the question does not ask add their weighted share at `SUBJECT_WEIGHT` (`subject_shares`)."""
     candidates = candidate_sentences(sources)
     if not candidates or not question.strip():
         return []
@@ -222,6 +231,15 @@ def scored_sentences(question: str, sources: Sequence[Hit], embedder: Embedder,
             any(is_clause(sources[number - 1].chunk.text, start, sources[number - 1].chunk.heading, clause)
                 for clause in asked) for number, start, _ in candidates], dtype=float)
     asked_words = set(_folded_words(question))
+    if subject:
+        # Half the sentence's own share, half its passage's: "Er ist 45 Meter hoch." names no water tower, the
+        # sentence before it in its passage does.
+        passages = [f"{sources[number - 1].chunk.heading} {sources[number - 1].chunk.text}"
+                    for number, _, _ in candidates]
+        scores = scores + SUBJECT_WEIGHT / 2 * (
+            subject_shares(subject, asked_words, [f"{text} {section}" for text, section in zip(read, sections,
+                                                                                               strict=True)])
+            + subject_shares(subject, asked_words, passages))
     echoes = [bool(own) and own <= asked_words for own in (set(_folded_words(text)) for text in texts)]
     scores = scores - ECHO_WEIGHT * np.array(echoes, dtype=float)
     items = [int(number) for number in _ITEM_ASKED.findall(question)]
@@ -342,6 +360,14 @@ def date_words(sentence: str, months: set[int]) -> str:
                     for month, year in found if month in months)
 
 
+def subject_shares(subject: str, asked_words: set[str], texts: Sequence[str]) -> np.ndarray:
+    """Each text's weighted share (`weighted_shares`) of `subject`'s words that are not among `asked_words`: the
+    name a follow-up's pronoun stands for ("Berlin office" for "how many people work there?"); zeros when the
+    subject holds no other word."""
+    extra = sorted(set(_folded_words(subject)) - asked_words)
+    return weighted_shares(" ".join(extra), texts, _folded_words) if extra else np.zeros(len(texts))
+
+
 def _folded_words(text: str) -> list[str]:
     """`content_words` with a plural's "s" taken off, so "eggs" is asked of "1 egg" and "cookies" of "Cookie"."""
     return [word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
@@ -349,10 +375,10 @@ def _folded_words(text: str) -> list[str]:
 
 
 def best_sentence(question: str, sources: Sequence[Hit], embedder: Embedder,
-                  question_vector: NDArray[np.float32] | None = None) -> Evidence | None:
+                  question_vector: NDArray[np.float32] | None = None, *, subject: str = "") -> Evidence | None:
     """The sources' sentence that best answers `question` by the module's rule, a question only when no sentence
-    states anything (`asks`); None when they have none."""
-    scored = scored_sentences(question, sources, embedder, question_vector)
+    states anything (`asks`); None when they have none. `subject`: as `scored_sentences` reads it."""
+    scored = scored_sentences(question, sources, embedder, question_vector, subject=subject)
     stated = [pair for pair in scored if not asks(pair[1].text, question)] or scored
     # One under a heading that negates a word asked for comes after the others, as a question does: `affirmed` only
     # keeps that word from counting, and before 2026-12-07 "What is the approved sick leave cap?" quoted, verified,
@@ -471,10 +497,11 @@ def extracted_text(evidence: Evidence) -> str:
 
 
 def prompt_sentences(question: str, sources: Sequence[Hit], embedder: Embedder, n: int,
-                     question_vector: NDArray[np.float32] | None = None) -> list[tuple[Hit, list[Evidence]]]:
+                     question_vector: NDArray[np.float32] | None = None, *,
+                     subject: str = "") -> list[tuple[Hit, list[Evidence]]]:
     """With `prompt_sentences = n`: each source that holds one of the `n` best-scored sentences, in the sources'
-    order, with those sentences in reading order."""
-    scored = scored_sentences(question, sources, embedder, question_vector)
+    order, with those sentences in reading order. `subject`: as `scored_sentences` reads it."""
+    scored = scored_sentences(question, sources, embedder, question_vector, subject=subject)
     kept = sorted(sorted(range(len(scored)), key=lambda i: -scored[i][0])[:n])
     by_source: dict[int, list[Evidence]] = {}
     for i in kept:

@@ -51,24 +51,60 @@ if TYPE_CHECKING:
     from localrag.embed import Embedder
     from localrag.generate import Generator
 
-# Words that make a follow-up lean on the conversation before it.
+# Words that make a follow-up lean on the conversation before it: pronouns and words pointing back, in English and in
+# the other languages questions are read in (README, "Languages"). Before 2026-12-08 only English ones: "Wie hoch ist
+# er?" after a question on a water tower was searched as asked and answered with a lighthouse's height. Only words
+# that are no article or common word in another of these languages: not "die", "le", "la", "lo", "es" (Spanish "is"),
+# "son" (Spanish "are"), "su" (Italian "on"), French "y" (Spanish "and").
 _FOLLOW_UP = re.compile(
-    r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|then|one|ones|same|also|"
-    r"more|else|other|former|latter)\b",
+    r"\b(it|its|they|them|their|this|that|these|those|he|him|she|his|her|there|then|one|ones|same|also|"
+    r"more|else|other|former|latter|"
+    r"er|ihn|ihm|dort|dorthin|dafür|davon|dazu|darüber|dessen|deren|seine[mnrs]?|"  # German
+    r"ils|elle|elles|lui|leurs?|sa|ses|là|cela|ça|celui|celle|ceux|"  # French
+    r"esso|essa|essi|esse|lì|quello|quella|"  # Italian
+    r"él|ella|ellos|ellas|allí|allá|ahí|eso|"  # Spanish
+    r"ele|ela|eles|elas|dele|dela|deles|delas|nele|nela|lá|ali|aí|isso|disso|nisso|seus?|suas?)\b",  # Portuguese
     re.IGNORECASE,
 )
+# German pronouns that are also the polite "you" when capitalised ("Können Sie ...?"): only lower case leans. French
+# "il", but not the impersonal one ("il faut", "faut-il", "y a-t-il": "there is").
+_FOLLOW_UP_LOWER = re.compile(r"\b(sie|ihr|ihre[mnrs]?)\b|"
+                              r"(?<!faut-)(?<!(?i:y) a-t-)\b(?i:il)\b(?!\s+(?:faut|y\s+a|s['’]agit)\b)")
+# How a short question opens that goes on from the last one: "And in 2023?", "What about Lisbon?", "Und in Köln?",
+# "Et à Paris ?", "E a Roma?", "¿Y en Madrid?". Such a question alone can find something that does not answer it
+# (before 2026-12-08 "and in 2023?" after a question on 2022's revenue quoted what caused 2023's growth).
+_FOLLOW_UP_OPENING = re.compile(
+    r"^[\s¿¡\"'«„“]*(?:and|but|what about|how about|und|aber|was ist mit|et|mais|qu'en est-il d|e|ma|y(?!\s+a-t-)|pero|"
+    r"qué hay de|e quanto a|e sobre)(?:\s|')",
+    re.IGNORECASE,
+)
+# At most this many words for an opening alone to mark a follow-up: a longer question says what it asks about.
+FOLLOW_UP_OPENING_WORDS = 6
+
+
+def leans(question: str) -> bool:
+    """Whether `question` leans on the conversation before it: it holds a word pointing back (`_FOLLOW_UP`), opens
+    as a follow-up and is short ("And in London?"), or is an ellipsis, no content word beyond numbers and codes
+    ("Why?", "2023?", "And E7?")."""
+    from localrag.raft.qa import content_words
+
+    if _FOLLOW_UP.search(question) or _FOLLOW_UP_LOWER.search(question):
+        return True
+    if _FOLLOW_UP_OPENING.match(question) and len(question.split()) <= FOLLOW_UP_OPENING_WORDS:
+        return True
+    return all(any(c.isdigit() for c in word) for word in content_words(question))
 
 
 def follow_up_query(question: str, history: list[dict[str, str]]) -> str:
     """A standalone retrieval query for a follow-up question.
 
     A 135M model rewrites unreliably, so the rewrite is deterministic: a question that leans on
-    the conversation (a pronoun, "also", "more") is searched for after what the conversation is about
-    (`leaning_query`), which carries its subject into both the BM25 and the vector query. A question without
-    such a word may still lean on it ("And in London?"): `leaning_query` reads it so when, alone, it would be
-    refused.
+    the conversation (`leans`: a pronoun, "also", "more", a short "And in 2023?", a bare "Why?") is searched for
+    after what the conversation is about (`leaning_query`), which carries its subject into both the BM25 and the
+    vector query. A question without such a mark may still lean on it ("And on the first day of a trip?"):
+    `Engine.stream` reads it so when, alone, it would be refused.
     """
-    if not _FOLLOW_UP.search(question):  # the cheap test first: the history is read only for a follow-up
+    if not history or not leans(question):  # the cheap test first: the history is read only for a follow-up
         return question
     leaning = leaning_query(question, history)
     return leaning if leaning is not None else question
@@ -91,7 +127,7 @@ def _subject(history: list[dict[str, str]]) -> tuple[str, list[dict[str, str]]]:
     questions. A refused question, one stopped or one an error left unanswered is passed over: before 2026-12-07
     "Who built it?" was searched after a refused "What was its character?" and refused too. Each answer's `query`
     (a saved conversation's) says how its question was searched; messages without one (an API client's) are read
-    by the same rule, a question searched as asked when it holds no word that leans.
+    by the same rule, a question searched as asked when it does not lean (`leans`).
     """
     root = previous = ""
     exchange: list[dict[str, str]] = []
@@ -107,7 +143,7 @@ def _subject(history: list[dict[str, str]]) -> tuple[str, list[dict[str, str]]]:
         if not question or not answer or answer == NO_ANSWER_TEXT:
             continue
         lead = root if previous == root else f"{root} {previous}"
-        query = message.get("query") or (f"{lead} {question}" if root and _FOLLOW_UP.search(question) else question)
+        query = message.get("query") or (f"{lead} {question}" if root and leans(question) else question)
         if query == question or not root:
             root = previous = query
         else:
@@ -116,6 +152,14 @@ def _subject(history: list[dict[str, str]]) -> tuple[str, list[dict[str, str]]]:
     if not root:
         return "", []
     return (root if previous == root else f"{root} {previous}"), exchange
+
+
+def follow_up_subject(question: str, query: str) -> str:
+    """What the retrieval query `query` adds to `question`: the subject a follow-up was searched for after
+    (`leaning_query` puts it in front); "" for a question searched as asked."""
+    # A question whose search operators were taken out is no suffix of its query: the whole query is the subject, and
+    # `evidence.subject_shares` reads only its words the question does not ask.
+    return "" if query == question else query.removesuffix(question).strip()
 
 
 def prompt_history(question: str, query: str, history: list[dict[str, str]] | None) -> list[dict[str, str]]:
@@ -303,11 +347,15 @@ def answer_events(
         yield DoneEvent(Answer(question, NO_ANSWER_TEXT, sources=list(hits), refused=True, model=model, refusal=why,
                                evidence=closest, query=query))
         return
-    # A rewritten follow-up's sentences are chosen for the question as asked; a refusal never needs its vector.
+    # A rewritten follow-up's sentences are chosen for the question as asked, with the words of the subject it leans
+    # on (`follow_up_subject`): scored for the question alone, "how many people work there?" after a question on the
+    # Berlin office quoted the Paris office's head count before 2026-12-08. A refusal never needs its vector.
     question_vector = query_vector if query == question else embedder.embed_queries([question])[0]
+    subject = follow_up_subject(question, query)
     if generator is None:
         yield SourcesEvent(hits, query)
-        answer = extracted_answer(question, best_sentence(question, hits, embedder, question_vector), hits)
+        answer = extracted_answer(question, best_sentence(question, hits, embedder, question_vector, subject=subject),
+                                  hits)
         if not answer.refused:  # a refusal streams no tokens: the front ends show the refused answer's text once
             yield TokenEvent(answer.text)
         yield DoneEvent(dataclasses.replace(answer, query=query))
@@ -316,7 +364,8 @@ def answer_events(
     texts = None
     quotable: list[list[str]] = []
     if sources and settings.prompt_sentences:
-        chosen = prompt_sentences(question, sources, embedder, settings.prompt_sentences, question_vector)
+        chosen = prompt_sentences(question, sources, embedder, settings.prompt_sentences, question_vector,
+                                  subject=subject)
         if chosen:  # sources without a sentence of three words go in whole
             sources, texts = [hit for hit, _ in chosen], [shown_text(sentences) for _, sentences in chosen]
             quotable = [[e.text for e in sentences] for _, sentences in chosen]
@@ -376,7 +425,8 @@ def answer_events(
             pieces.append(mark)
             yield TokenEvent(mark)
     # After the reply, so the first token does not wait for it (benchmarks/README.md, "The best source sentence").
-    evidence = best_sentence(question, used, embedder, question_vector) if used and not stats.cancelled else None
+    evidence = (best_sentence(question, used, embedder, question_vector, subject=subject)
+                if used and not stats.cancelled else None)
     answer = finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed,
                            answer_from_quote=settings.raft_answer == "quote", evidence=evidence)
     yield DoneEvent(dataclasses.replace(answer, query=query))

@@ -67,3 +67,23 @@ def test_a_question_searched_as_asked_gets_no_history_and_a_follow_up_only_the_e
     query = follow_up_query("How tall is it?", history)
     assert prompt_history("How tall is it?", query, history) == [
         {"role": "user", "content": "Question 9 on the lighthouse?"}, {"role": "assistant", "content": "Answer 9."}]
+
+
+def test_pronouns_of_each_question_language_and_short_elliptical_questions_lean() -> None:
+    from localrag.answer.pipeline import leans
+
+    # Before 2026-12-08 only English pronouns marked a follow-up.
+    for question in ("Wie hoch ist er?", "Wann wurde sie gebaut?", "Wer hat ihn gebaut?",
+                     "Quand a-t-il été construit ?", "Combien d'employés a-t-elle ?", "Quanto è alta essa?",
+                     "¿Cuándo abrió ella?",
+                     "Quantos funcionários tem ela?", "and in 2023?", "What about Lisbon?", "Und in Köln?",
+                     "Et à Paris ?", "¿Y en 2023?", "Why?", "And E7?"):
+        assert leans(question), question
+    # The same words as articles, the polite "Sie", the impersonal "il", Spanish "y" inside a question, and a longer
+    # question opening with "and" say what they ask about.
+    for question in ("Wann wurde die Brücke gebaut?", "Können Sie mir die Öffnungszeiten sagen?",
+                     "Combien de temps faut-il pour venir ?", "Y a-t-il un parking ?",
+                     "Quelle est la hauteur du phare ?",
+                     "¿Cuál es la diferencia entre té y café?", "Who approves travel?", "Descaling?",
+                     "And what does the travel policy say about business class flights?"):
+        assert not leans(question), question
