@@ -88,3 +88,11 @@ def test_a_german_follow_up_leans_on_the_question_before_it(engine: Engine, tmp_
     # Before 2026-12-08 searched as asked and answered with the lighthouse's 31 metres.
     assert height.query == f"{first} Wie hoch ist er?"
     assert "45 Meter" in height.text
+
+
+def test_asked_where_the_answer_says_so_the_same_sentence_and_document_answer(engine: Engine, tmp_path: Path) -> None:
+    ingested(engine, tmp_path, {"offices.md": OFFICES, "revenue.md": REVENUE})
+    _, where = conversed(engine, "What was Acme's revenue in 2023?", "which document says that?")
+    # Before 2026-12-08: "It is led by Petra Vogel." from offices.md, chosen for "which document says that" alone.
+    assert "19 million EUR" in where.text
+    assert [where.sources[n - 1].chunk.path for n in where.cited] == [str(tmp_path / "docs" / "revenue.md")]
