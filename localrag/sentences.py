@@ -457,8 +457,8 @@ def is_label(text: str, start: int, end: int, heading: str = "", file_type: str 
     heading (a "#" line, an org-mode or AsciiDoc heading line in a file of `file_type` "org" or "adoc", or a line
     that is one of the chunk's `heading` path, which is how the Word, PDF and HTML loaders write theirs, or a line
     underlined with an adornment: Markdown's setext title, reStructuredText's) or the first row of a table of two
-    or more rows that heads it (`_heads_table`), or the fields opening a document under its title
-    (`_opening_fields`)."""
+    or more rows that heads it (`_heads_table`) or the rule line under it, or the fields opening a document under its
+    title (`_opening_fields`)."""
     sentence = one_line(text[start:end])
     headings = heading.split(HEADING_JOIN)
     if sentence.startswith("#") or sentence in headings or _CALLOUT.match(sentence):
@@ -474,6 +474,8 @@ def is_label(text: str, start: int, end: int, heading: str = "", file_type: str 
         return True
     if "|" not in sentence:
         return False
+    if _RULE_ROW.fullmatch(sentence):  # a table's rule line ("| --- | --- |") is layout and says nothing
+        return True
     lines, rows, at = _row_at(text, start)
     return (at is not None and rows[at] and (at == 0 or not rows[at - 1])
             and at + 1 < len(lines) and rows[at + 1] and _heads_table(lines, at))
@@ -488,23 +490,49 @@ _RULE_ROW = re.compile(r"[ \t]*\|?[ \t:|+-]*-{3,}[ \t:|+-]*")
 _VALUE_CELL = re.compile(r"[$€£¥]?\d|.*(?:[,;]\s|\.$)")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 COLUMN_NAME_WORDS = 6
+# A cell that is an amount: a number, with a currency before it or a unit of up to three letters after it ("€588.40",
+# "£320,000", "120000", "25%", "12 kg"), as opposed to one opening with a number ("15 March 2025", "1871 to 1894",
+# "2021 Skoda Octavia") or one of words (`_cell_kind`).
+_AMOUNT_CELL = re.compile(r"[$€£¥]?[ \t]?[-+\u2212]?\d[\d,.' \t]*(?:%|[^\W\d_]{1,3})?")
+
+
+def _cell_kind(cell: str) -> str:
+    """What kind of value `cell` is: "amount", "number-led" (a date, a year span, a vehicle), or "words"."""
+    if _AMOUNT_CELL.fullmatch(cell):
+        return "amount"
+    return "number-led" if cell[:1].isdigit() else "words"
 
 
 def _heads_table(lines: list[re.Match[str]], first: int) -> bool:
     """Whether the first row of a table, `lines[first]`, is its header: it is, unless the table has two columns,
-    no rule line under that row, and a value in that row's second cell (`_VALUE_CELL`), the first record of a
+    no rule line under that row, and either a value in that row's second cell (`_VALUE_CELL`), the first record of a
     key-value table ("Vehicle | 2019 Toyota Corolla, reg. KX19 ZTU" over "Renewal date | 15 March 2025", as a Word
-    schedule writes one). Before 2026-12-08 every table's first row was its header: no candidate for the best
-    sentence, so `ask --extract "Which vehicle is insured?"` answered "Annual premium | $642.00" (a row under that
-    record)."""
+    schedule writes one), or values of several kinds (`_cell_kind`) in the second cells of the rows under it: a
+    column under its name holds one kind of thing (years over "Years kept at the lighthouse", amounts over "Budget
+    2027 (EUR)"), a schedule's fields a name, an address, an amount, a date. Before 2026-12-08 every table's first
+    row was its header: no candidate for the best sentence, so `ask --extract "Which vehicle is insured?"` answered
+    "Annual premium | $642.00" (a row under that record); later that day still one whose first value was a name:
+    "Who is insured?" was answered by "Insurer | Northwind Mutual" (a row under "Insured | Ottoline Varga")."""
     if first + 1 < len(lines) and _RULE_ROW.fullmatch(lines[first + 1].group().rstrip("\r\n")):
         return True
-    cells = [cell.strip() for cell in lines[first].group().strip().strip("|").split("|")]
+    cells = _cells(lines[first].group())
     if len(cells) != 2:
         return True
     value = cells[1]
-    return _YEAR.fullmatch(value) is not None or not (
-        _VALUE_CELL.match(value) or len(value.split()) > COLUMN_NAME_WORDS)
+    if _YEAR.fullmatch(value) is None and (_VALUE_CELL.match(value) or len(value.split()) > COLUMN_NAME_WORDS):
+        return False
+    below = []
+    for line in lines[first + 1:]:
+        row = _cells(line.group())
+        if (_CELL_BAR not in line.group() and _TABLE_ROW.match(line.group()) is None) or len(row) != 2:
+            break
+        below.append(row[1])
+    return len({_cell_kind(value) for value in below if value}) < 2
+
+
+def _cells(row: str) -> list[str]:
+    """The cells of the table row `row`, stripped, its outer bars (Markdown's "| a | b |") none."""
+    return [cell.strip() for cell in row.strip().strip("|").split("|")]
 
 
 # A field of the block a mail, an Evernote or a Keep note opens with under its title ("From: Dan Moss <dan@...>").

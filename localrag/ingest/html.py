@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from localrag.errors import LoaderError
 from localrag.ingest.encodings import decode_file, html_label
+from localrag.ingest.pictures import office_alt_text, picture_line, said_in
 from localrag.ingest.structure import SPACES, HeadingPath, TextBuilder, authored_title, squash
 from localrag.types import LoadedText
 
@@ -61,6 +62,10 @@ class HtmlWalker:
         self.first_heading = ""
         self.anchors = anchors or {}
         self._inline: list[str] = []
+        # The pictures' texts in `_inline`, and whether it holds words of its own: a paragraph of pictures alone is
+        # read as they are announced (`picture_line`).
+        self._pictures: list[str] = []
+        self._worded = False
         # The chapter title just opened: the chapter's own first heading, when it repeats it, is not added twice.
         self._opened = ""
 
@@ -73,7 +78,11 @@ class HtmlWalker:
 
     def flush(self) -> None:
         text = re.sub(r" *\n *", "\n", re.sub(r"[^\S\n]+", " ", "".join(self._inline)))
+        if self._pictures and not self._worded:
+            text = "\n".join(picture_line(said) for said in self._pictures)
         self._inline.clear()
+        self._pictures.clear()
+        self._worded = False
         if text.strip():
             self._opened = ""
         self.out.add(text, "paragraph", self.headings.path)
@@ -86,16 +95,21 @@ class HtmlWalker:
             # took Python past its recursion limit and was refused, "RecursionError"), and by the walk's rules:
             # what it drops stays dropped, and an inline element stays inside its paragraph.
             self._inline.append(" ".join(_shown_strings(element)))
+            self._worded = True
             return
         for child in element.children:
             if isinstance(child, NavigableString):
                 if type(child) is NavigableString:  # not a comment, doctype or CDATA
                     self._inline.append(SPACES.sub(" ", str(child)))
+                    self._worded = self._worded or bool(child.strip())
                 continue
             if not isinstance(child, Tag):
                 continue
             if child.name in _STAND_INS:
-                self._inline.append(_stand_in(child))
+                said = _stand_in(child)
+                self._inline.append(said)
+                if said.strip():
+                    self._pictures.append(said)
                 continue
             if _dropped(child):
                 continue
@@ -148,9 +162,10 @@ def _stand_in(element: Tag) -> str:
     """The text a screen reader reads for the picture `element` (an <img> or an inline <svg>), spaced from the text
     beside it, else "": an <img>'s alt text (its `aria-label`, else its `alt`); an SVG's `aria-label`, else its
     <title>, then the text it draws (its <text>s). Nothing for a decoration: an empty or missing alt, an element
-    hidden, `aria-hidden`, `role="presentation"` or `"none"`, inside a hidden SVG. Before 2026-12-08 pictures were
-    read as nothing: a figure's "Diagram of the impeller with the Quokka seal ring" and a drawing's labels ("Max
-    pressure 7.5 bar") were never found."""
+    hidden, `aria-hidden`, `role="presentation"` or `"none"`, inside a hidden SVG. Nor the description Office wrote
+    itself (`office_alt_text`), nor a figure's alt text its caption says already (`said_in`: it was read twice).
+    Before 2026-12-08 pictures were read as nothing: a figure's "Diagram of the impeller with the Quokka seal ring"
+    and a drawing's labels ("Max pressure 7.5 bar") were never found."""
     from bs4 import Tag
 
     roles = _tokens(element, "role")
@@ -159,7 +174,12 @@ def _stand_in(element: Tag) -> str:
         return ""
     label = squash(str(element.get("aria-label") or ""))
     if element.name == "img" or label:
-        return f" {label or squash(str(element.get('alt') or ''))} "
+        alt = label or squash(str(element.get("alt") or ""))
+        figure = element.find_parent("figure")
+        caption = figure.find("figcaption") if figure is not None else None
+        if office_alt_text(alt) or (caption is not None and said_in(alt, caption.get_text(" "))):
+            return ""
+        return f" {alt} "
     title = element.find("title", recursive=False)
     said = [title.get_text()] if title is not None else []
     for drawn in element.find_all("text"):

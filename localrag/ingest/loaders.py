@@ -813,6 +813,8 @@ def _image_syntax(text: str, code: list[tuple[int, int]]) -> Iterator[tuple[int,
     for found in _MD_IMAGE.finditer(text):
         if any(start <= found.start() < end for start, end in code):
             continue
+        if _escaped(text, found.start()):
+            continue  # `\![text](address)` is a "!" and a link, read as written (an image cut left "\text")
         label = found.group(5)
         if found.end() == found.end(1) + 1 and squash(found.group(1)).casefold() not in defined:
             continue  # `![alt]` with no definition naming it is shown as it is written
@@ -829,6 +831,15 @@ def _image_syntax(text: str, code: list[tuple[int, int]]) -> Iterator[tuple[int,
             yield at, start, " " if at > found.start() else ""  # a space between the alt text and the title
             at = end
         yield at, found.end(), ""
+
+
+def _escaped(text: str, at: int) -> bool:
+    """Whether the character at `at` of Markdown `text` is escaped: an odd number of backslashes before it (`\\!` is a
+    backslash, then a "!")."""
+    before = at
+    while before > 0 and text[before - 1] == "\\":
+        before -= 1
+    return (at - before) % 2 == 1
 
 
 def _markdown_code(text: str, tokens: list[Token]) -> list[tuple[int, int]]:

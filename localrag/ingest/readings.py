@@ -68,17 +68,20 @@ READERS: dict[str, int] = {
     # 8: a line ending well before the margin keeps its break (an invoice's records); a bold or larger title over
     # one-line clauses is a heading; filled form values and comments are read; 9: a page number that starts again
     # (merged PDFs, numbering after the front matter) or stands beside a chapter's is furniture
-    "md": 7,  # an image is read as its alt text and title, its address (a `data:` image's base64) left out; 6: a
-    # footnote is read without its label, under the heading of the section citing it, a reference mark
+    "md": 8,  # an escaped "!" before a link (`\![text](address)`) is no image: it stays as written (it was cut,
+    # leaving "\text"); 7: an image is read as its alt text and title, its address (a `data:` image's base64) left
+    # out; 6: a footnote is read without its label, under the heading of the section citing it, a reference mark
     # ([^1]) left out of its sentence; Hugo's TOML front matter (`+++`) is read as YAML's is; 5: HTML comments,
     # scripts and styles are blanked out, and an HTML block's tags; Obsidian's %% comments too; the front matter's
     # properties are read; 4: they are a chunk of their own (the closing fence was in one)
-    "ipynb": 7,  # a Markdown cell's image as its alt text and title (md 7); 6: a cell's outputs cut to 2,000
-    # characters in all (each output was); 5: each output a block of its
+    "ipynb": 8,  # a Markdown cell's escaped "!" is no image (md 8); 7: a Markdown cell's image as its alt text and
+    # title (md 7); 6: a cell's outputs cut to 2,000 characters in all (each output was); 5: each output a block of its
     # own; a figure's or widget's stand-in text and a result that only names an object (`<Axes: ...>`) left out;
     # 4: the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame only,
     # and an error output's name, value and traceback (it was left out)
-    "html": 12,  # a picture is read as its alt text, an inline SVG as its name and the text it draws; a page's main
+    "html": 13,  # a picture standing alone is read "Image: its alt text." (a bare line read as a heading over the
+    # text after it); the alt text Office writes itself is not read, nor a figure's alt text its caption says; 12: a
+    # picture is read as its alt text, an inline SVG as its name and the text it draws; a page's main
     # part is read alone whatever its size, articles weighed against the page's text outside links (a site's menu);
     # 11: an <ol> counts from its start, down when reversed, from an item's value; 10: MediaWiki's
     # category links, menus, "From Wikipedia" line, contents box and footer that carry no role
@@ -94,13 +97,16 @@ READERS: dict[str, int] = {
     # tables are kept apart; hidden rows, row groups and list items are left out; a table's caption is read; 4: read in
     # the encoding its label means to a browser (iso-8859-1 as windows-1252, shift_jis as cp932), a UTF-8 page with a
     # stray byte as UTF-8
-    "epub": 6,  # a picture is read as its alt text, an inline SVG by its text (html 12);
+    "epub": 7,  # a picture alone read "Image: ...", Office's own alt text and a figure's repeated one not (html 13);
+    # 6: a picture is read as its alt text, an inline SVG by its text (html 12);
     # 5: a note mark linked as Calibre writes it (`<a href="#fn1"><sup>4</sup></a>`) is left out; 4:
     # the title and authors open the text, the authors name the title; a note reference, a contents
     # page and a copyright page are left out; a file the contents do not name goes on under the chapter before; an
     # anchor inside a heading, list or table opens its chapter too; 3: a chapter the contents point at inside a file
     # opens at its anchor
-    "docx": 5,  # a picture is read as its alt text and, with OCR on, its image's text;
+    "docx": 6,  # a picture alone read "Image: its alt text.", the alt text Office writes itself not, nor one its
+    # paragraph or a caption beside it says; a header row the file marks (bold, shaded, "Repeat as header row") has a
+    # rule line under it ("--- | ---"); 5: a picture is read as its alt text and, with OCR on, its image's text;
     # 4: a numbered paragraph or heading after the number Word shows ("3.", "2.1(a)"), not "- "; 3:
     # tracked insertions, content controls, text boxes, notes and nested tables are read
     "xlsx": 5,  # `Label: | value` rows above a table's header are its properties, not its header; tables side by
@@ -117,7 +123,8 @@ READERS: dict[str, int] = {
     "pptx": 5,  # speaker notes under a heading "Speaker notes", not a "Notes: " label their quotes began with; 4: a
     # chart's title and its series' and categories' names, and SmartArt's text, are read; 3: a slide without any text
     # (pictures alone) is left out, not headed "Slide N"
-    "eml": 5,  # an HTML body's picture is read as its alt text, an inline SVG by its text (html 12);
+    "eml": 6,  # a picture alone read "Image: ...", Office's own alt text and a figure's repeated one not (html 13);
+    # 5: an HTML body's picture is read as its alt text, an inline SVG by its text (html 12);
     # 4: a body without a charset, raw 8-bit headers and labels such as gb2312 read as mail clients read them;
     # 3: quoted mails, the signature and an .mbox's repeated paragraphs left out; the title names sender and day
     # Not bumped when a chunk's page became its first text's (pdf 11, pptx 5, 2026-12-07): an image's OCR gives
@@ -129,7 +136,8 @@ READERS: dict[str, int] = {
     # footnote follows its paragraph instead of being glued into it; comments are left out
     "rtf": 3,  # hidden text (\v) is left out, a footnote follows its paragraph, an emoji is one character
     "code": 2, "org": 2,
-    "enex": 3,  # a note's picture is read as its alt text, an inline SVG by its text (html 12)
+    "enex": 4,  # a picture alone read "Image: ...", Office's own alt text and a figure's repeated one not (html 13);
+    # 3: a note's picture is read as its alt text, an inline SVG by its text (html 12)
     "adoc": 3,  # a preprocessor line (`ifdef::internal[]`, `endif::[]`, `include::other.adoc[]`) ends a block and is in
     # no section, as a delimiter line is (it was in the sentence)
     # 5: a sound's or a note's label ("(SIGHS)", "Note:") names no speaker, and a pause of over 10 seconds ends the

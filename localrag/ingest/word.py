@@ -20,6 +20,7 @@ from typing import Any
 
 from localrag.errors import LoaderError, NeedsOcrError, NoTextError
 from localrag.ingest.ocr import OCR_ON, Notify, paragraphs, read_picture
+from localrag.ingest.pictures import office_alt_text, picture_line, said_in
 from localrag.ingest.structure import HeadingPath, TextBuilder, authored_title, squash
 from localrag.ingest.zipguard import guard_zip
 from localrag.types import LoadedText
@@ -244,17 +245,23 @@ class _Pictures:
     """What a picture in the document says: its alt text (the description Word's "Alt Text" pane writes, else its
     title), as a screen reader reads it, then, with `ocr`, the text OCR reads in its image, as in an image file or a
     scanned PDF page. Before 2026-12-08 pictures were read as nothing: a Word file of scanned pages was passed over
-    as "empty or blank"."""
+    as "empty or blank". Not read as alt text: a file name, the description Office wrote itself (`office_alt_text`),
+    one its paragraph or a caption beside it says already (`_captioned`)."""
 
     def __init__(self, document: Any, path: Path, ocr: bool, notify: Notify | None) -> None:
-        self.part, self.path, self.ocr, self.notify = document.part, path, ocr, notify
+        self.document, self.part, self.path, self.ocr, self.notify = document, document.part, path, ocr, notify
         self.body = document.element
         self.seen = 0  # pictures met, said or not
 
-    def __call__(self, drawing: Any) -> str:
+    def __call__(self, drawing: Any, *, alone: bool = False) -> str:
+        """The picture `drawing`'s text; `alone`: it stands as a block of its own, its alt text read as one
+        (`picture_line`), not inside a table's cell."""
         doc_pr = drawing.find(f".//{_DOC_PR}")
         alt = squash(doc_pr.get("descr") or doc_pr.get("title") or "") if doc_pr is not None else ""
-        said = [] if _FILE_NAME.fullmatch(alt) else [alt]  # some tools write the picture's file name there
+        # Some tools write the picture's file name there.
+        if _FILE_NAME.fullmatch(alt) or office_alt_text(alt) or self._captioned(drawing, alt):
+            alt = ""
+        said = [picture_line(alt) if alone else alt]
         for blip in drawing.iter(_BLIP):
             self.seen += 1
             # Only the body's pictures: a note's name their images in the notes part's relations, not the body's.
@@ -268,6 +275,24 @@ class _Pictures:
             if reading is not None:
                 said.extend(paragraphs(reading.lines))
         return "\n\n".join(text for text in said if text)
+
+    def _captioned(self, drawing: Any, alt: str) -> bool:
+        """Whether the paragraph holding `drawing`, or a caption right before or after it (a paragraph in Word's
+        "Caption" style, which Insert Caption writes: "Figure 2: Lighthouse keeper's cottage"), says `alt` already."""
+        from docx.text.paragraph import Paragraph
+
+        holder = next((up for up in drawing.iterancestors(_P)), None)
+        if holder is None or not alt:
+            return False
+        if said_in(alt, _paragraph_text(holder)):
+            return True
+        for beside in (holder.getprevious(), holder.getnext()):
+            if beside is not None and beside.tag == _P:
+                style = Paragraph(beside, self.document).style
+                if style is not None and (style.name or "").lower() == "caption" \
+                        and said_in(alt, _paragraph_text(beside)):
+                    return True
+        return False
 
 
 def _docx_blocks(document: Any, pictures: _Pictures) -> Iterator[tuple[str, str, int | None]]:
@@ -283,7 +308,7 @@ def _docx_blocks(document: Any, pictures: _Pictures) -> Iterator[tuple[str, str,
         if element.tag == _TBL:
             kind, text = "table", "\n".join(_docx_table(Table(element, document), " | ", numbering, pictures))
         elif element.tag == _DRAWING:
-            text = pictures(element)
+            text = pictures(element, alone=True)
         else:
             # Notes and text boxes take their styles from the document's styles part too.
             style = Paragraph(element, document).style
@@ -314,6 +339,10 @@ def _docx_blocks(document: Any, pictures: _Pictures) -> Iterator[tuple[str, str,
 
 def _docx_table(table: Any, separator: str = " | ", numbering: _Numbering | None = None,
                 pictures: _Pictures | None = None) -> Iterable[str]:
+    """The table's rows, one a line, its cells parted by `separator`; a header row the file marks (`_marked_header`)
+    followed by a rule line ("--- | ---"), as Markdown marks one, so it heads its table whatever its words say
+    (`sentences.table_header`); not in a nested table, read inside its cell."""
+    ruled = separator == " | " and _marked_header(table)
     for row in table.rows:
         cells, seen = [], set()
         for cell in row.cells:
@@ -324,6 +353,39 @@ def _docx_table(table: Any, separator: str = " | ", numbering: _Numbering | None
             cells.append(_cell_text(cell, numbering, pictures))
         if any(cells):
             yield separator.join(cells)
+            if ruled:
+                yield separator.join("---" for _ in cells)
+                ruled = False
+
+
+def _marked_header(table: Any) -> bool:
+    """Whether the file marks the first row of `table` as its header: Word's "Repeat as header row at the top of each
+    page" (`w:tblHeader`), or a first row all in bold, or all shaded, where the second is not. Before 2026-12-08 only
+    its words told: "Setting | Value" over "Port | 8080" and "Host | db.internal" is a header the words cannot tell
+    from a key-value table's first record."""
+    rows = table._tbl.tr_lst
+    if len(rows) < 2:
+        return False
+    mark = rows[0].find(f"{_W}trPr/{_W}tblHeader")
+    if mark is not None and mark.get(_W + "val", "true").lower() not in ("0", "false", "off"):
+        return True
+    return (_bold(rows[0]) and not _bold(rows[1])) or (_shaded(rows[0]) and not _shaded(rows[1]))
+
+
+def _bold(row: Any) -> bool:
+    """Whether every run of text in `row` is set in bold (`w:b`), and it has one."""
+    runs = [run for run in row.iter(_RUN) if "".join(t.text or "" for t in run.iter(_W + "t")).strip()]
+    return bool(runs) and all(
+        (bold := run.find(f"{_W}rPr/{_W}b")) is not None
+        and bold.get(_W + "val", "true").lower() not in ("0", "false", "off") for run in runs)
+
+
+def _shaded(row: Any) -> bool:
+    """Whether every cell of `row` is filled with a colour (`w:shd`), not white or none."""
+    cells = row.findall(_W + "tc")
+    fills = [cell.find(f"{_W}tcPr/{_W}shd") for cell in cells]
+    return bool(cells) and all(
+        fill is not None and (fill.get(_W + "fill") or "auto").lower() not in ("auto", "ffffff") for fill in fills)
 
 
 def _cell_text(cell: Any, numbering: _Numbering | None, pictures: _Pictures | None) -> str:

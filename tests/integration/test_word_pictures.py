@@ -42,11 +42,53 @@ def test_a_pictures_alt_text_and_its_images_text_are_read_where_it_stands(tmp_pa
     path = tmp_path / "report.docx"
     document.save(str(path))
     texts = [path_text.strip() for path_text in load_file(path).text.split("\n\n")]
-    assert texts == ["The pump report follows.", "Photo of the Quokka seal ring", "Wombat pump 4471",
+    assert texts == ["The pump report follows.", "Image: Photo of the Quokka seal ring.", "Wombat pump 4471",
                      "Wombat pump 4471", "End of report."]
     # OCR off: the alt text alone.
-    without = "The pump report follows.\n\nPhoto of the Quokka seal ring\n\nEnd of report."
+    without = "The pump report follows.\n\nImage: Photo of the Quokka seal ring.\n\nEnd of report."
     assert load_file(path, ocr=False).text == without
+
+
+def test_a_pictures_alt_text_heads_nothing_and_office_written_or_captioned_alt_text_is_not_read(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    """Before 2026-12-08 a picture's alt text was a bare line, read as a heading over the text after it: `summarize`
+    labelled the last two sentences "(Service report > Pressure gauge on the boiler front panel)". The description
+    Office writes itself was read and quoted as a key sentence, and an alt text its caption repeats was read twice."""
+    import docx
+    from PIL import Image
+
+    picture = tmp_path / "pic.png"
+    Image.new("RGB", (200, 100), "white").save(picture)
+    document = docx.Document()
+    document.add_heading("Service report", 1)
+    document.add_paragraph("The technician visited the boiler room on Tuesday and checked every valve.")
+    alts = ["Pressure gauge on the boiler front panel",
+            "A picture containing grass, outdoor, ground, plant\n\nDescription automatically generated",
+            "A screenshot of a computer\n\nAI-generated content may be incorrect.",
+            "Chart, bar chart\n\nDescription generated with very high confidence",
+            "Lighthouse keeper's cottage"]
+    for number, alt in enumerate(alts):
+        document.add_picture(str(picture))
+        document.inline_shapes[number]._inline.docPr.set("descr", alt)
+    document.add_paragraph("Figure 1: Lighthouse keeper's cottage", style="Caption")
+    document.add_paragraph("The pressure was stable at 1.5 bar during the whole inspection.")
+    document.add_paragraph("A new expansion vessel will be fitted next month by the same company.")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    document.save(str(folder / "service.docx"))
+
+    assert load_file(folder / "service.docx", ocr=False).text == (
+        "Service report\n\nThe technician visited the boiler room on Tuesday and checked every valve.\n\n"
+        "Image: Pressure gauge on the boiler front panel.\n\nFigure 1: Lighthouse keeper's cottage\n\n"
+        "The pressure was stable at 1.5 bar during the whole inspection.\n\n"
+        "A new expansion vessel will be fitted next month by the same company.")
+    engine = Engine(load_settings(ocr=False), embedder=real_embedder)
+    engine.ingest([folder])
+    _, summary = engine.summarize(folder / "service.docx")
+    assert {key.text: key.heading for key in summary.sentences}[
+        "A new expansion vessel will be fitted next month by the same company."] == "Service report"
+    assert all(key.heading == "Service report" for key in summary.sentences)
 
 
 def test_a_word_file_of_scans_is_read_by_ocr_and_with_ocr_off_named_as_one(

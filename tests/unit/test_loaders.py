@@ -484,6 +484,8 @@ def test_a_markdown_images_alt_text_and_title_are_read_its_address_never(tmp_pat
             "![](spacer.gif) Decorations are not read, and their text is no code block.\n\n"
             "Press ![the gear icon][gear] to open ![settings]. Write `![x](y.png)` for an image; ![not] an image.\n\n"
             '![The red lamp](lamp.png "red lamp")\n\n'
+            # An escaped "!" is no image's (it left "Escaped: \\not an image stays."); an escaped backslash is text.
+            "Escaped: \\![not an image](nope.png) stays, and \\\\![a lamp](l.png) is one.\n\n"
             '[gear]: icons/gear.svg "Gear"\n[Settings]: icons/settings.svg\n')
     path.write_text(text, encoding="utf-8")
     loaded = load_file(path)
@@ -493,6 +495,7 @@ def test_a_markdown_images_alt_text_and_title_are_read_its_address_never(tmp_pat
         "Decorations are not read, and their text is no code block.",
         "Press the gear icon to open settings. Write `![x](y.png)` for an image; ![not] an image.",
         "The red lamp",  # a title the alt text says already is read once
+        "Escaped: \\![not an image](nope.png) stays, and \\\\a lamp is one.",
     ]
     assert [s.kind for s in loaded.sections].count("code") == 0
     assert "base64" not in loaded.text and "iVBOR" not in loaded.text and "spacer" not in loaded.text
@@ -560,11 +563,34 @@ def test_html_pictures_are_read_by_their_alt_text_and_svg_drawings_by_their_text
     )
     loaded = load_file(path)
     assert [" ".join(t.split()) for t in section_texts(loaded)] == [
-        "Pump maintenance", "Diagram of the impeller with the Quokka seal ring",
-        "Figure 3: Replace the Wombat gasket every 600 hours.", "Valve card Max pressure 7.5 bar Platypus valve",
-        "Check the Echidna warning label before use. Click to save.", "Sealed | Yes", "Pressure chart",
+        "Pump maintenance", "Image: Diagram of the impeller with the Quokka seal ring.",
+        "Figure 3: Replace the Wombat gasket every 600 hours.",
+        "Image: Valve card Max pressure 7.5 bar Platypus valve.",
+        "Check the Echidna warning label before use. Click to save.", "Sealed | Yes", "Image: Pressure chart.",
     ]
     assert "unused" not in loaded.text and "fill" not in loaded.text
+    assert_well_formed(loaded)
+
+
+def test_an_html_picture_alone_is_announced_never_office_written_nor_read_again_in_its_caption(
+        tmp_path: Path) -> None:
+    """A picture standing alone was a bare line of its alt text, which the answer's heading rule read as a heading
+    over the text after it (`summarize` labelled it "(Service report > Pressure gauge on the boiler front panel)");
+    the description Office writes itself was read and quoted; a figure captioned by its own alt text was read twice."""
+    path = tmp_path / "service.html"
+    path.write_text(
+        "<html><body><h1>Service report</h1><p>The technician checked every valve.</p>"
+        "<p><a href='big.jpg'><img src='g.jpg' alt='Pressure gauge on the boiler front panel'></a></p>"
+        "<p>The pressure was stable.</p><img src='c.jpg' alt='Is the seal worn?'>"
+        "<figure><img src='a.jpg' alt=\"Lighthouse keeper's cottage\"><figcaption>Figure 2: Lighthouse keeper&#39;s "
+        "cottage</figcaption></figure>"
+        "<img src='w.jpg' alt='A picture containing grass, outdoor, ground, plant&#10;&#10;Description automatically "
+        "generated'><p>Mow <img src='i.png' alt='the lawn'> weekly.</p></body></html>", encoding="utf-8")
+    loaded = load_file(path)
+    assert section_texts(loaded) == [
+        "Service report", "The technician checked every valve.", "Image: Pressure gauge on the boiler front panel.",
+        "The pressure was stable.", "Image: Is the seal worn?", "Figure 2: Lighthouse keeper's cottage",
+        "Mow the lawn weekly."]
     assert_well_formed(loaded)
 
 

@@ -398,10 +398,21 @@ def test_a_two_column_table_whose_first_row_is_a_record_has_no_header() -> None:
     for value in ("42", "$642.00", "Hotel Adlon, Berlin", "Paid in full.", "The deposit is held in a separate account"):
         table = f"Item | {value}\nFee | 12\nTax | 3"
         assert table_header(table, table.index("Fee")) is None, value
-    # A column's name, a year's among them, or three columns, or a Markdown table's first row, still heads its table.
+    # Values of several kinds under the first row (a name, an address, an amount, a date): a schedule's fields, not a
+    # column under its name (before 2026-12-08 "Insured | Ottoline Varga" headed its table).
+    for table in ("Insured | Ottoline Varga\nProperty | Rose Cottage, Mill Lane\nBuildings cover | £320,000\n"
+                  "Insurer | Northwind Mutual",
+                  "| Policy holder | Anneliese Brandt |\n| Vehicle | 2021 Skoda Octavia, reg. HB21 XKQ |\n"
+                  "| Annual premium | €588.40 |\n| Excess | €250 |\n| Renewal date | 2 September 2026 |"):
+        assert table_header(table, table.index("\n") + 1) is None, table
+        assert not is_label(table, 0, table.index("\n")), table
+    # A column's name, a year's among them, or three columns, or a Markdown table's first row, still heads its table;
+    # so does one over values of one kind ("Years kept" over spans of years, "Role" over words).
     for table in ("Team | Budget 2027 (EUR)\nFee | 12\nTax | 3", "Region | 2024\nFee | 12\nTax | 3",
                   "Keeper | Years kept at the lighthouse\nFee | 12\nTax | 3", "Plant | 42 | Water\nFee | 12 | 1",
-                  "| Item | 42 |\n|---|---|\n| Fee | 12 |"):
+                  "| Item | 42 |\n|---|---|\n| Fee | 12 |",
+                  "Keeper | Years kept at the lighthouse\nFee | 1871 to 1894\nTax | 1950 to 1987",
+                  "Name | Role\nFee | Chair\nTax | Treasurer", "Team | Budget 2027 (EUR)\nFee | €120,000\nTax | €3"):
         first = len(table.split("\n")[0])
         assert table_header(table, table.index("Fee")) == (0, first), table
         assert is_label(table, 0, first), table
