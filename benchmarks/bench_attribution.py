@@ -109,7 +109,8 @@ def hits_of(record: dict[str, Any]) -> list[Any]:
 def by_words(words: str, record: dict[str, Any]) -> int | None:
     from localrag.answer.attribution import source_holding
 
-    return source_holding(words, hits_of(record))
+    # With the question, ties go to the source holding what `words` add to it, as an answer's citation does.
+    return source_holding(words, hits_of(record), record["question"])
 
 
 def new_words(record: dict[str, Any]) -> int | None:

@@ -416,7 +416,7 @@ def answer_events(
     text = "".join(pieces).strip()
     attributed = False
     if settings.attribution_turn and used and text and not stats.cancelled and not answer_citations(text, used)[0]:
-        numbers = sources_holding(text, used)
+        numbers = sources_holding(text, used, question)
         if numbers:
             # One mark after the answer (its text is streamed already), read as citing the whole answer
             # (`claims.unsupported_citations`).

@@ -130,3 +130,26 @@ def test_each_sentence_is_attributed_to_the_source_holding_its_words() -> None:
                                                                                 hit(HANDBOOK, "h")]) == [2]
     assert sources_holding("Yes. 25 days.", [hit(COFFEE, "de"), hit(HANDBOOK, "h")]) == [2]
     assert sources_holding("I am not sure.", [hit(COFFEE, "de")]) == []
+
+
+MARGINS_2026 = "Margins 2026\n\nProduct | Margin\nAlpha | 18%"
+MARGINS_2025 = "Margins 2025\n\nProduct | Margin\nAlpha | 12%"
+
+
+def test_a_tie_goes_to_the_source_holding_what_the_sentence_adds_to_the_question() -> None:
+    """Found as a user on a workbook: "The margin of Alpha in 2026 was 12%." holds as many words of 2026's sheet
+    (margin, Alpha, 2026) as of 2025's (margin, Alpha, 12), and the earlier source won the tie, so localrag cited
+    2026's sheet and its own check flagged it, "holds none of the words the answer cites it for". The words the
+    sentence adds to the question (12) break the tie, as the check reads them (`claims.unsupported_citations`)."""
+    question = "What was the margin of Alpha in 2026?"
+    reply = "The margin of Alpha in 2026 was 12%."
+    sources = [hit(MARGINS_2026, "2026"), hit(MARGINS_2025, "2025")]
+    assert sources_holding(reply, sources) == [1]  # without the question, the earlier source on a tie, as before
+    assert sources_holding(reply, sources, question) == [2]
+    events = list(answer_events(question, question, sources, generator=Replier(reply), embedder=HashEmbedder(),
+                                settings=Settings(min_evidence=0, min_similarity=0)))
+    answer = events[-1].answer  # type: ignore[attr-defined]
+    assert answer.attributed and answer.cited == [2] and answer.unsupported_citations == []
+    # A sentence adding nothing to the question keeps the earlier source on a tie; more of its words still win.
+    assert sources_holding("The margin of Alpha in 2026.", sources, question) == [1]
+    assert sources_holding("Alpha's margin in 2026 was 18%.", sources, question) == [1]
