@@ -308,8 +308,9 @@ class Answer:
     cited: none answers) and `evidence` their best sentence, for the user to judge the refusal by.
     `attributed` is True when the answer cited nothing by itself and localrag added the citation of each
     sentence's source, the one holding most of its words (`localrag.answer.attribution`).
-    `raw_text` is the model's text as generated; `text` differs from it only for a RAFT-tuned model,
-    whose ##begin_quote## markup and `<ANSWER>:` tag are tidied into readable reasoning and answer.
+    `raw_text` is the model's text as generated; `text` differs from it by the citation localrag added (`attributed`)
+    and for a RAFT-tuned model, whose ##begin_quote## markup and `<ANSWER>:` tag are tidied into readable reasoning
+    and answer.
     `evidence` is the sources' sentence that best answers the question, chosen without the model (None
     when nothing was retrieved); with `answer_mode = "extract"` the answer is that sentence.
     `query` is what retrieval searched for: the question, or for a follow-up the standalone query made of it

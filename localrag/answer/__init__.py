@@ -45,7 +45,7 @@ __all__ = [
 
 
 def finish_answer(
-    question: str, text: str, hits: list[Hit], stats: GenerationStats, model: str, *, attributed: bool = False,
+    question: str, text: str, hits: list[Hit], stats: GenerationStats, model: str, *, added_citation: str = "",
     answer_from_quote: bool = False, evidence: Evidence | None = None,
 ) -> Answer:
     """The Answer for generated `text` over `hits` (the sources as numbered in the prompt).
@@ -55,8 +55,13 @@ def finish_answer(
     Citations and quotes are read from the raw text, where RAFT quote tags still mark the claims;
     `text` is the tidied version (see `tidy_raft_text`) and `raw_text` the model's own. With
     `answer_from_quote`, a RAFT reply's first verified quote is its final answer (`quoted_answer`).
+    `added_citation` is the mark localrag appended to an answer citing nothing (`attribution.py`, " [1, 2]"): it
+    is in the answer's text and citations, and `attributed`, not in `raw_text` (before 2026-12-08 it was, so the
+    "model's raw text" held a mark the model never wrote).
     """
-    text = text.strip()
+    raw_text = text.strip()
+    text = (text + added_citation).strip()
+    attributed = bool(added_citation)
     cited, invalid = answer_citations(text, hits)
     unsupported = unsupported_citations(question, text, hits, attributed=attributed)
     quotes = verify_quotes(text, hits)
@@ -64,7 +69,7 @@ def finish_answer(
     return Answer(
         question=question,
         text=tidy_raft_text(text, final),
-        raw_text=text,
+        raw_text=raw_text,
         sources=list(hits),
         cited=cited,
         invalid_citations=invalid,

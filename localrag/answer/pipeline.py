@@ -414,19 +414,17 @@ def answer_events(
         pieces.append(rest)
         yield TokenEvent(rest)
     text = "".join(pieces).strip()
-    attributed = False
+    mark = ""
     if settings.attribution_turn and used and text and not stats.cancelled and not answer_citations(text, used)[0]:
         numbers = sources_holding(text, used, question)
         if numbers:
             # One mark after the answer (its text is streamed already), read as citing the whole answer
             # (`claims.unsupported_citations`).
-            attributed = True
             mark = f" [{', '.join(map(str, numbers))}]"
-            pieces.append(mark)
             yield TokenEvent(mark)
     # After the reply, so the first token does not wait for it (benchmarks/README.md, "The best source sentence").
     evidence = (best_sentence(question, used, embedder, question_vector, subject=subject)
                 if used and not stats.cancelled else None)
-    answer = finish_answer(question, "".join(pieces), used, stats, generator.name, attributed=attributed,
+    answer = finish_answer(question, "".join(pieces), used, stats, generator.name, added_citation=mark,
                            answer_from_quote=settings.raft_answer == "quote", evidence=evidence)
     yield DoneEvent(dataclasses.replace(answer, query=query))

@@ -467,8 +467,9 @@ def _show_answer(answer: Answer, question: str, live: bool, out: Console, as_jso
         out.print(Text(answer.text))
     else:
         sys.stdout.write("\n")
-        if answer.raw_text and answer.text != answer.raw_text:
+        if answer.raw_text and not answer.text.startswith(answer.raw_text):
             # A RAFT-tuned model streams its training markup (quote tags, <ANSWER>:); show the clean reading too.
+            # The citation localrag adds is at the end of `text` alone, and streamed already.
             out.print(Text("\n" + answer.text))
     if live and answer.query and answer.query != question:
         # A follow-up is searched for as a standalone query: the user sees what found the sources (a pipe has

@@ -105,7 +105,9 @@ def test_openai_client_chat_stream_models_embeddings(server: Running, engine: En
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
     final = chunks[-1].model_extra["localrag"]
     assert chunks[-1].choices[0].finish_reason == ("length" if final["stats"]["hit_token_limit"] else "stop")
-    assert streamed.strip() == final["raw_text"].strip() and final["sources"]
+    assert streamed.strip() == final["text"].strip() and final["sources"]
+    # The citation localrag added is streamed and in the answer's text, not in the model's raw text.
+    assert final["text"].startswith(final["raw_text"]) and (final["text"] != final["raw_text"]) == final["attributed"]
 
     # With `include_usage`, the last chunk carries the usage, as OpenAI's streams do (it was never sent).
     chunks = list(client.chat.completions.create(model="any", messages=[{"role": "user", "content": QUESTION}],

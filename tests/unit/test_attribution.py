@@ -153,3 +153,13 @@ def test_a_tie_goes_to_the_source_holding_what_the_sentence_adds_to_the_question
     # A sentence adding nothing to the question keeps the earlier source on a tie; more of its words still win.
     assert sources_holding("The margin of Alpha in 2026.", sources, question) == [1]
     assert sources_holding("Alpha's margin in 2026 was 18%.", sources, question) == [1]
+
+
+def test_the_raw_text_is_the_models_without_the_added_citation() -> None:
+    """Before 2026-12-08 `raw_text`, "the model's raw text", ended with the mark localrag added ("... [1]")."""
+    reply = "Employees get 25 days of paid vacation per year."
+    answer, streamed = answered(reply, [hit(COFFEE, "de"), hit(HANDBOOK, "handbook")], Settings(min_evidence=0))
+    assert answer.attributed and answer.cited == [2] and answer.unsupported_citations == []
+    assert answer.raw_text == reply and answer.text == streamed == f"{reply} [2]"
+    unmarked, _ = answered(reply, [hit(HANDBOOK, "handbook")], Settings(min_evidence=0, attribution_turn=False))
+    assert not unmarked.attributed and unmarked.text == unmarked.raw_text == reply
