@@ -74,6 +74,8 @@ class SavedSource:
     line_end: int | None = None
     # Its text was erased when its file was forgotten with a purge (localrag/forget.py).
     purged: bool = False
+    # Its document's title, shown where it has no heading (`Hit.title`; "" in conversations saved before 2026-12-08).
+    title: str = ""
 
     @property
     def location(self) -> str:
@@ -81,8 +83,8 @@ class SavedSource:
         parts = [Path(self.path).name + lines]
         if self.page is not None:
             parts.append(f"p. {self.page}")
-        if self.heading:
-            parts.append(self.heading)
+        if self.heading or self.title:
+            parts.append(self.heading or self.title)
         return " · ".join(parts)
 
 
@@ -174,6 +176,7 @@ def sources_from_hits(hits: list[Hit], cited: list[int] | None = None) -> list[S
             text_score=h.text_score,
             line_start=h.chunk.line_start,
             line_end=h.chunk.line_end,
+            title=h.title,
         )
         for i, h in enumerate(hits, start=1)
     ]

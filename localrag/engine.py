@@ -34,7 +34,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -1135,7 +1135,24 @@ class Engine(GraphMode, Collections, Information):
         if k is not None and k < 1:
             raise ConfigError(f"k = {k}: at least one source must be searched for", "use k of 1 or more")
         self.check_filters(filters)  # refused naming its field, before the query is embedded
-        return with_lines(self.retriever.search(query, k or self.settings.top_k, filters, query_vector=query_vector))
+        return self._titled(with_lines(self.retriever.search(query, k or self.settings.top_k, filters,
+                                                             query_vector=query_vector)))
+
+    def _titled(self, hits: list[Hit]) -> list[Hit]:
+        """`hits` with their documents' titles where a title says more than the file's name (`Hit.title`), shown
+        as the place of a passage before its document's first heading: before 2026-12-08 such a hit of a MkDocs site
+        was only `.../p003/index.html`. A title ending as a sentence does is none: a plain-text file is titled by its
+        first line whatever it is, and "kayak.txt — The warranty lasts two years from purchase." reads as a heading.
+        One lookup for the whole search."""
+        from localrag.sentences import ENDS_SENTENCE
+        from localrag.store_schema import sql_in
+
+        ids = {hit.chunk.doc_id for hit in hits}
+        if not ids:
+            return hits
+        titles = {d.doc_id: d.title for d in self.retriever.store.documents(sql_in("doc_id", sorted(ids)))
+                  if d.title and d.title != Path(d.path).stem and not ENDS_SENTENCE.search(d.title)}
+        return [replace(hit, title=titles.get(hit.chunk.doc_id, "")) for hit in hits]
 
     def why_nothing_found(self, filters: SearchFilters | None = None) -> str:
         """Why a search found no passage, in words a user can act on: an empty collection, filters that no

@@ -134,10 +134,11 @@ def triples_json(listed: Sequence[ListedTriple], limit: int) -> dict[str, Any]:
     return {"total": len(listed), "triples": [dataclasses.asdict(t) for t in listed[:limit]]}
 
 
-def chunk_place(chunk: Chunk, *, short: bool = False, heading: bool = False) -> str:
+def chunk_place(chunk: Chunk, *, short: bool = False, heading: bool = False, title: str = "") -> str:
     """Where a chunk is: its document's path, then its first line as `path:LINE` (an editor opens that) or its
-    page; with `heading`, " — " and its heading path. `short` is the narrow panels' form: the file name, its line
-    range, " · p. N"."""
+    page; with `heading`, " — " and its heading path, or `title` (its document's, `Hit.title`) where it has none,
+    as a passage before the first heading. `short` is the narrow panels' form: the file name, its line range,
+    " · p. N"."""
     # One line whatever the file name or heading holds: a newline in a name would start a line of its own,
     # which could pass for another result.
     if short:
@@ -145,7 +146,8 @@ def chunk_place(chunk: Chunk, *, short: bool = False, heading: bool = False) -> 
         return printable(Path(chunk.path).name, multiline=False) + lines + (f" · p. {chunk.page}" if chunk.page else "")
     line = f":{chunk.line_start}" if chunk.line_start is not None else ""
     place = printable(chunk.path, multiline=False) + line + (f", page {chunk.page}" if chunk.page else "")
-    return place + (f" — {printable(chunk.heading, multiline=False)}" if heading and chunk.heading else "")
+    named = chunk.heading or title
+    return place + (f" — {printable(named, multiline=False)}" if heading and named else "")
 
 
 def step_source(source: str, chunks: Mapping[str, Chunk], *, short: bool = False) -> str:

@@ -170,6 +170,9 @@ class Hit:
     # The other documents holding this chunk's very text, or a part of a joined hit's, left out of the hits
     # (`retrieve.copies_shown`), each with its place there.
     held_by: tuple[Copy, ...] = ()
+    # Its document's title where that says more than the file's name (`Engine.search`: a MkDocs page is index.html,
+    # titled "Caching part 1 - Quorbit Docs"), "" otherwise: the place of a passage before the first heading.
+    title: str = ""
 
     @property
     def copies(self) -> tuple[str, ...]:

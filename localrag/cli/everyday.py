@@ -340,8 +340,8 @@ def _print_sources(answer: Answer, out: Console) -> None:
             out.print()
             out.print(Text(CLOSEST_SOURCES_LABEL, style="bold"))
             for number, hit in enumerate(answer.sources, start=1):
-                out.print(Text(f"[{number}] ", style="bold") + Text(chunk_place(hit.chunk, heading=True)),
-                          soft_wrap=True)
+                place = chunk_place(hit.chunk, heading=True, title=hit.title)
+                out.print(Text(f"[{number}] ", style="bold") + Text(place), soft_wrap=True)
                 _print_copies(hit, out)
         if answer.evidence is not None:
             out.print(_evidence_text(CLOSEST_SENTENCE_LABEL, answer.evidence))
@@ -352,7 +352,7 @@ def _print_sources(answer: Answer, out: Console) -> None:
         mark, style = "cited" if number in answer.cited else "not cited", "dim"
         if number in answer.unsupported_citations:
             mark, style = f"cited, but it {UNSUPPORTED_LABEL}", "yellow"
-        out.print(Text(f"[{number}] ", style="bold") + Text(chunk_place(hit.chunk, heading=True))
+        out.print(Text(f"[{number}] ", style="bold") + Text(chunk_place(hit.chunk, heading=True, title=hit.title))
                   + Text(f"  ({mark})", style=style), soft_wrap=True)
         _print_copies(hit, out)
     for quote in answer.quotes:

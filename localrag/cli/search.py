@@ -85,7 +85,7 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
     for position, hit in enumerate(hits, start=args.offset + 1):
         shown = excerpt(hit.chunk, args.query)
         # Cited at the line the excerpt starts on: an editor opens the match, not the passage's first line.
-        where = chunk_place(dataclasses.replace(hit.chunk, line_start=shown.line), heading=True)
+        where = chunk_place(dataclasses.replace(hit.chunk, line_start=shown.line), heading=True, title=hit.title)
         legs = "  ".join(
             [
                 f"fused {hit.score:.4f}",

@@ -223,8 +223,9 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
 
         Returns {schema, query, fusion, hits}, as `localrag search --json` and POST /search: each hit has its
         rank (in the whole search: a page after `offset` starts at offset + 1), the chunk (text, document path,
-        page, heading, lines, chunk_id, doc_id), the fused score, and each retriever's rank and score (null: not
-        found by it). With no hits, `nothing_found` says why (an empty collection, filters nothing passes).
+        page, heading, lines, chunk_id, doc_id), its document's title (shown where the chunk has no heading), the
+        fused score, and each retriever's rank and score (null: not found by it). With no hits, `nothing_found` says
+        why (an empty collection, filters nothing passes).
         """
         checked_length("query", query)
         filters = filters_of(path_glob, file_types)

@@ -130,7 +130,7 @@ def test_search_json_keeps_both_legs_ranks_and_text_prints_plain_lines(
     assert [h["rank"] for h in hits] == list(range(1, len(hits) + 1))
     # The shape of every front end's hit (shapes.hit_json: the API's POST /search, MCP's search, ask's sources).
     keys = {"rank", "chunk", "score", "vector_rank", "text_rank", "vector_score", "text_score", "rerank_score",
-            "codes", "copies", "copy_places", "excerpt"}
+            "codes", "copies", "copy_places", "excerpt", "title"}
     for hit in hits:
         assert set(hit) == keys
         assert isinstance(hit["score"], float)
