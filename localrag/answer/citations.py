@@ -39,7 +39,7 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from localrag.answer.evidence import header_note
+from localrag.answer.evidence import ROW_NOTE
 from localrag.fts_terms import SAME_CHARACTERS
 from localrag.sentences import is_unspaced, spaced
 from localrag.types import Hit, Quote, QuoteStatus
@@ -133,8 +133,9 @@ class _Quoted:
     span: tuple[int, int]
 
 
-# How a table row's header follows it (`evidence.header_note`), "(a row under “" and "”)": the text localrag wrote.
-_ROW_NOTE = tuple(header_note("\0").split("\0"))
+# How a table row's header follows it (`evidence.ROW_NOTE`), "(a row under “" and "”)": the text localrag wrote.
+# Split from the row's own note, not from `header_note` of a stand-in header: that is a key path's "(under …)".
+_ROW_NOTE = tuple(ROW_NOTE.split("{}"))
 # A row's first cell starts after a line's bullet or the words before it ("It was: 2024-03-07 | ...").
 _ROW_START = re.compile(r"^\s*(?:[-*•]\s)?\s*|[:;.!?]\s+")
 

@@ -441,10 +441,14 @@ def _header(text: str, start: int, end: int) -> str:
     return one_line(text[span[0]:span[1]]) if span else key_path(text, start)
 
 
+# How a row's header follows the row: the quote checker reads this note back (`citations`).
+ROW_NOTE = "(a row under “{}”)"
+
+
 def header_note(header: str) -> str:
-    """How the front ends show a table row's header after the row, or a key's parents after the key: "(under
-    database:)". A header holds a cell bar, a key path none."""
-    return f"(a row under “{header}”)" if "|" in header else f"(under {header})"
+    """How the front ends show a table row's header after the row (`ROW_NOTE`), or a key's parents after the key:
+    "(under database:)". A header holds a cell bar, a key path none."""
+    return ROW_NOTE.format(header) if "|" in header else f"(under {header})"
 
 
 def weighted_shares(question: str, texts: Sequence[str],
