@@ -140,7 +140,10 @@ def _when(props: dict[str, _Property]) -> str:
     if "DTEND" not in props:
         return start
     end, ended = _moment(props["DTEND"])
-    if isinstance(began, date) and not isinstance(began, datetime) and isinstance(ended, date):
+    # All day only where both are dates: a DATE start with a DATE-TIME end (some exporters write it) compared a
+    # date with a datetime, and the whole calendar failed with a TypeError before 2026-12-08.
+    if isinstance(began, date) and not isinstance(began, datetime) \
+            and isinstance(ended, date) and not isinstance(ended, datetime):
         last = ended - timedelta(days=1)  # an all-day event's end is the day after it
         return start if last <= began else f"{start} to {last.isoformat()}"
     if isinstance(began, datetime) and isinstance(ended, datetime) and began.date() == ended.date():

@@ -53,6 +53,15 @@ def test_a_calendar_is_read_as_its_events(tmp_path: Path) -> None:
     assert "Where: Room 4, Building B" in [loaded.text[a:b] for a, b in sentence_spans(loaded.text)]
 
 
+def test_an_event_from_a_day_to_a_time_is_read(tmp_path: Path) -> None:
+    # A DATE start and a DATE-TIME end: the calendar failed with "can't compare datetime.datetime to datetime.date".
+    path = tmp_path / "trip.ics"
+    path.write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:Site visit\r\n"
+                    "DTSTART;VALUE=DATE:20260304\r\nDTEND:20260306T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                    newline="")
+    assert load_file(path).text == "Site visit\n\nWhen: 2026-03-04 to 2026-03-06 10:00"
+
+
 def test_contact_cards_are_read_as_people(tmp_path: Path) -> None:
     path = tmp_path / "people.vcf"
     path.write_text(CARDS)
