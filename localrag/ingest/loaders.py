@@ -830,7 +830,11 @@ def _image_syntax(text: str, code: list[tuple[int, int]]) -> Iterator[tuple[int,
         for start, end in kept:
             yield at, start, " " if at > found.start() else ""  # a space between the alt text and the title
             at = end
-        yield at, found.end(), ""
+        # A space after the text read where a word, an image or a link follows right after the image: before
+        # 2026-12-08 `![a](x.png)![b](y.png) end` read "ab end". (A badge row's links, `[![build](b.svg)](ci)`, stay
+        # as written, so their texts are apart already.)
+        after = text[found.end():found.end() + 1]
+        yield at, found.end(), " " if kept and (after.isalnum() or after in ("[", "!")) else ""
 
 
 def _escaped(text: str, at: int) -> bool:

@@ -504,6 +504,20 @@ def test_a_markdown_images_alt_text_and_title_are_read_its_address_never(tmp_pat
     assert_well_formed(loaded)
 
 
+def test_markdown_images_side_by_side_are_read_apart(tmp_path: Path) -> None:
+    # Their alt texts were glued: "ab end", a row of badges "buildcoverage".
+    path = tmp_path / "README.md"
+    text = ("![a](x.png)![b](y.png) end\n\n"
+            "[![build](b.svg)](ci)[![coverage](c.svg)](cov)\n\n"
+            "![logo](l.png). Decoration ![](d.png)alone.\n")
+    path.write_text(text, encoding="utf-8")
+    loaded = load_file(path)
+    assert [" ".join(t.split()) for t in section_texts(loaded)] == ["a b end", "[build](ci)[coverage](cov)",
+                                                                         "logo. Decoration alone."]
+    assert [len(line) for line in loaded.text.split("\n")] == [len(line) for line in text.split("\n")]
+    assert_well_formed(loaded)
+
+
 # --- HTML -----------------------------------------------------------------------------------------
 
 
