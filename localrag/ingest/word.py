@@ -263,6 +263,10 @@ class _Pictures:
             alt = ""
         said = [picture_line(alt) if alone else alt]
         for blip in drawing.iter(_BLIP):
+            # A picture inside a text box drawn here is read with the box's paragraphs (`_blocks`), not as this
+            # drawing's: before 2026-12-08 it was OCR'd twice.
+            if next(blip.iterancestors(_DRAWING)) is not drawing:
+                continue
             self.seen += 1
             # Only the body's pictures: a note's name their images in the notes part's relations, not the body's.
             mine = self.ocr and drawing.getroottree().getroot() is self.body

@@ -49,6 +49,40 @@ def test_a_pictures_alt_text_and_its_images_text_are_read_where_it_stands(tmp_pa
     assert load_file(path, ocr=False).text == without
 
 
+def test_a_picture_in_a_text_box_is_read_once(tmp_path: Path) -> None:
+    import docx
+    from lxml import etree
+
+    scan = _scan(tmp_path / "label.png", ["Wombat pump 4471"])
+    document = docx.Document()
+    document.add_paragraph("The pump report follows.")
+    document.add_picture(str(scan))
+    document.inline_shapes[0]._inline.docPr.set("descr", "Photo of the Quokka seal ring")
+    picture = document.paragraphs[-1]._p
+    # A text box as Word writes it: a drawing whose shape holds a w:txbxContent, here holding the picture's paragraph.
+    box = etree.fromstring(
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+        ' xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"'
+        ' xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+        ' xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        '<w:drawing><wp:inline><wp:extent cx="3000000" cy="1000000"/><wp:docPr id="90" name="Text Box 1"/>'
+        '<a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        '<wps:wsp><wps:txbx><w:txbxContent/></wps:txbx><wps:bodyPr/></wps:wsp></a:graphicData></a:graphic>'
+        '</wp:inline></w:drawing></w:r>')
+    box.find(".//{http://schemas.openxmlformats.org/wordprocessingml/2006/main}txbxContent").append(picture)
+    document.add_paragraph("Pump box:")._p.append(box)
+    document.add_paragraph("End of report.")
+    path = tmp_path / "boxed.docx"
+    document.save(str(path))
+    activities: list[str] = []
+    text = load_file(path, notify=activities.append).text
+    # Before, the text box's drawing was read with every picture beneath it, then the box's paragraphs again: the
+    # picture's image OCR'd twice and its text read twice.
+    assert text.count("Wombat pump 4471") == 1
+    assert text.count("Quokka seal ring") == 1
+    assert len(activities) == 1
+
+
 def test_a_pictures_alt_text_heads_nothing_and_office_written_or_captioned_alt_text_is_not_read(
     localrag_home: Path, real_embedder: SentenceTransformerEmbedder, tmp_path: Path
 ) -> None:
