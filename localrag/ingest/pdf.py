@@ -18,10 +18,10 @@ running over a page break in two.
 
 A page with (next to) no text layer but with an image on it is a scan: with OCR on, it is rendered
 and read by `ingest.ocr`, page by page, so a PDF that mixes typed and scanned pages keeps both. So is a page mostly
-covered by images under a short typed text (a "Scanned with CamScanner" footer, a fax's header: `_scan_kind`), whose
-typed lines are kept too. A page with more text is never OCR'd, unless that text is control characters
-(`_is_garbled`). A page whose
-content stream is damaged is named in a note (`_damage`), and the others are read.
+covered by images under a short typed text in its top or bottom band (a "Scanned with CamScanner" footer, a fax's
+header: `_scan_kind`), whose typed lines are kept too. A page with more text is never OCR'd, unless that text is
+control characters (`_is_garbled`). A page whose content stream is damaged is named in a note (`_damage`), and the
+others are read.
 """
 
 from __future__ import annotations
@@ -329,9 +329,12 @@ _SENTENCE_ENDS = (".", ",", ";", ":", "!", "?")
 # A record's field: a short label, ": " and a value holding a digit ("Total due: $3,105.25", "Due date: March 30,
 # 2024"). Set in bold it is the figure a reader looks for, no title: before 2026-12-08 an invoice's bold "Total due"
 # headed the lines under it, and `ask --extract` quoted the next line for the total. A part's number before the
-# colon ("Chapter 3: 1914-1918") makes a title still.
+# colon makes a title still: "Chapter 3: 1914-1918", "Part II: The 1990s", "Appendix A: Survey data 2019", "Chapter
+# Three: The War Years 1914-1918" (a letter or a number word was read as a field's label before 2026-12-08).
 _FIELD = re.compile(r"(?P<label>[^\s:][^:]{0,39}):\s+(?=.*\d)\S")
-_PART_NUMBER = re.compile(r"\w+\s+(?:\d+(?:\.\d+)*|[IVXLC]+)")
+_PART_NUMBER = re.compile(
+    r"\w+\s+(?:\d+(?:\.\d+)*|[IVXLC]+|[A-Z]|(?i:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty))")
 
 
 def _is_field(text: str) -> bool:
@@ -845,17 +848,21 @@ def load_pdf(path: Path, *, ocr: bool = True, notify: Notify | None = None) -> L
 _SCAN_MAX_CHARS = 20
 
 
-# A page at least this much covered by images, with a text layer this short at most, is a scan under a typed line
-# ("Scanned with CamScanner" at its foot, a fax's header over the page): OCR'd, its typed lines kept. Before
-# 2026-12-08 its 20 typed characters made it a typed page and the scan's words were lost. A page of text beside a
-# figure, or a scan OCR'd already (its text layer holds the scan's words), has more text, and is not OCR'd.
+# A page at least this much covered by images, with a text layer this short at most, all of it in the page's top or
+# bottom band, is a scan under a typed line ("Scanned with CamScanner" at its foot, a fax's header over the page):
+# OCR'd, its typed lines kept. Before 2026-12-08 its 20 typed characters made it a typed page and the scan's words
+# were lost. A page of text beside a figure, or a scan OCR'd already (its text layer holds the scan's words), has
+# more text, and is not OCR'd; nor is a slide or a certificate, its short text typed over a background image
+# where a scanner's footer or a fax's header does not sit.
 _OVERLAID_MAX_CHARS = 200
 _OVERLAID_IMAGE_SHARE = 0.5
+# The share of a page's height at its top and at its bottom where a scanner app's footer or a fax's header sits.
+_OVERLAID_BAND = 0.15
 
 
 def _scan_kind(path: Path, index: int, page: Any, lines: list[_PdfLine]) -> str:
     """"scan" for a page with (next to) no text layer and an image on it, "overlaid" for a scan under a short typed
-    text (`_OVERLAID_MAX_CHARS`), "" for a typed page."""
+    text (`_OVERLAID_MAX_CHARS`) in the page's top or bottom band, "" for a typed page."""
     chars = sum(len(line.text) for line in lines)
     if chars >= _OVERLAID_MAX_CHARS:
         return ""
@@ -867,7 +874,20 @@ def _scan_kind(path: Path, index: int, page: Any, lines: list[_PdfLine]) -> str:
         return ""
     if chars < _SCAN_MAX_CHARS:
         return "scan"
+    if not _in_bands(page, lines):
+        return ""
     return "overlaid" if _image_share(path, index) >= _OVERLAID_IMAGE_SHARE else ""
+
+
+def _in_bands(page: Any, lines: list[_PdfLine]) -> bool:
+    """Whether every line sits in the top or bottom `_OVERLAID_BAND` of the page's height; False where a line's
+    height or the page's box is not known."""
+    try:
+        bottom, top = float(page.mediabox.bottom), float(page.mediabox.top)
+    except Exception:  # a damaged page box: the page is read as typed
+        return False
+    band = (top - bottom) * _OVERLAID_BAND
+    return all(line.y is not None and (line.y <= bottom + band or line.y >= top - band) for line in lines)
 
 
 def _image_share(path: Path, index: int) -> float:
@@ -899,8 +919,10 @@ def _letters(text: str) -> str:
 
 def _untyped(ocr_lines: list[OcrLine], typed: list[_PdfLine]) -> list[OcrLine]:
     """The lines OCR read on a page that are not its typed lines: the page is rendered with its text layer, so OCR
-    reads the typed footer too, which is kept from the text layer."""
-    typed_letters = _letters(" ".join(line.text for line in typed))
+    reads the typed footer too, which is kept from the text layer. Only an OCR line whose letters are a whole typed
+    line's goes: before 2026-12-08 one found anywhere inside the typed text went, so under a fax header naming "Dr.
+    Alan Smith, Cardiology" the scan's lines "Smith", "Cardiology" and "Log" were lost."""
+    typed_letters = {_letters(line.text) for line in typed}
     return [line for line in ocr_lines if not (_letters(line.text) and _letters(line.text) in typed_letters)]
 
 

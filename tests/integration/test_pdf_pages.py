@@ -195,6 +195,49 @@ def test_a_scan_under_a_typed_footer_or_header_is_read_by_ocr_and_a_figure_besid
     assert typed.left_out.startswith("page 1 scanned, not read as OCR is off")
 
 
+def test_a_scan_line_held_inside_a_typed_header_is_kept(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    scan = _scan_png(tmp_path / "scan.png", ["Patient: Maria Lopez", "Cardiology", "Smith", "Log",
+                                             "Diagnosis: Atrial fibrillation"], (1700, 2200))
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.image(str(scan), x=0, y=0, w=210, h=297)
+    pdf.set_font("Helvetica", size=8)
+    pdf.set_xy(10, 3)
+    pdf.cell(0, 5, "Fax from Dr. Alan Smith, Cardiology, page 1 of 3")
+    pdf.output(str(tmp_path / "fax.pdf"))
+    loaded = load_file(tmp_path / "fax.pdf")
+    # Before, an OCR line was dropped where its letters stood anywhere in the typed header: "Cardiology", "Smith" and
+    # "Log" ("cardiology" holds "log") were lost. Only OCR's reading of the whole header line is left out.
+    assert loaded.text.count("Fax from Dr. Alan Smith, Cardiology, page 1 of 3") == 1
+    for line in ("Patient: Maria Lopez", "Cardiology", "Smith", "Log", "Diagnosis: Atrial fibrillation"):
+        assert re.search(rf"(^|\s){line}(\s|$)", loaded.text.replace("Fax from Dr. Alan Smith, Cardiology", "")), line
+
+
+def test_a_slide_typed_over_a_background_image_is_not_ocr_d(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    background = _scan_png(tmp_path / "background.png", ["Acme Corporation"], (600, 800))
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    for number in range(3):
+        pdf.add_page()
+        pdf.image(str(background), x=0, y=0, w=210, h=297)
+        pdf.set_font("Helvetica", size=14)
+        pdf.set_xy(20, 120)
+        pdf.cell(0, 8, f"Slide {number}: Quarterly results and the team's plans overview")
+    pdf.output(str(tmp_path / "deck.pdf"))
+    activities: list[str] = []
+    loaded = load_file(tmp_path / "deck.pdf", notify=activities.append)
+    # Before, a short text over a full-page image was a scan under a typed line: each slide OCR'd, its background's
+    # words added. A scanner's footer or a fax's header sits in the page's top or bottom band; a slide's text does not.
+    assert activities == []
+    assert "Acme" not in loaded.text
+    assert loaded.text.count("Quarterly results") == 3
+
+
 def _damaged_pdf(path: Path, damage: str = "garbage") -> Path:
     """Three pages, page 2's content stream replaced by bytes that are no Flate data ("garbage"), its Flate data
     damaged halfway ("middle"), or replaced by an empty stream, packed ("blank": no damage)."""

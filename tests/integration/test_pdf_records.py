@@ -97,6 +97,11 @@ def test_a_bold_total_is_a_field_not_a_heading_and_is_quoted(
     assert [_is_field(text) for text in ("Due date: March 30, 2024", "Chapter 3: 1914-1918", "Part II: The 1990s",
                                          "Step 4: Unpack", "Total due: USD 3,105.25")] == [True, False, False,
                                                                                          False, True]
+    # So does a letter or a number word (they were fields: the chapter's bold title headed nothing).
+    assert not any(_is_field(text) for text in ("Chapter Three: The War Years 1914-1918",
+                                                "Appendix A: Survey data 2019", "Part One: 1939-1945",
+                                                "PART TWENTY: 2020"))
+    assert _is_field("Vitamin dose: 90 mg") and _is_field("Total one-off fee: $40")
 
 
 def test_an_invoices_line_items_are_read_row_by_row(tmp_path: Path) -> None:
