@@ -46,7 +46,10 @@ READERS: dict[str, int] = {
     # in .rst, directives, their options, comments and role names are blanked out; a lone line ending in 。 or
     # another script's clause mark is prose, not a heading; 6: a lone numbered title ("6. TERMINATION") is a heading;
     # 7: the chunker cuts a log (a .log file, lines opening with time stamps) between its lines, never inside one
-    "pdf": 13,  # a page mostly covered by images under a short typed text (a scanner app's footer) is OCR'd; a
+    "pdf": 14,  # a page under a short typed text OCR'd only where that text is in the page's top or bottom band
+    # (a slide or certificate over a background image is typed), and an OCR line left out only where it is a whole
+    # typed line; a bold "Chapter Three: ...", "Appendix A: ..." is a title, not a field;
+    # 13: a page mostly covered by images under a short typed text (a scanner app's footer) is OCR'd; a
     # record's field in bold ("Total due: $3,105.25") is text, not a title; a line of cells set apart is a table's
     # row, its cells parted by " | ", and short cells right of the middle are no right column of prose; a line
     # aligned with typed spaces (a receipt's) is a paragraph of its own;
@@ -68,13 +71,15 @@ READERS: dict[str, int] = {
     # 8: a line ending well before the margin keeps its break (an invoice's records); a bold or larger title over
     # one-line clauses is a heading; filled form values and comments are read; 9: a page number that starts again
     # (merged PDFs, numbering after the front matter) or stands beside a chapter's is furniture
-    "md": 8,  # an escaped "!" before a link (`\![text](address)`) is no image: it stays as written (it was cut,
+    "md": 9,  # an image's text is parted from a word, an image or a link right after it ("a b", was "ab");
+    # 8: an escaped "!" before a link (`\![text](address)`) is no image: it stays as written (it was cut,
     # leaving "\text"); 7: an image is read as its alt text and title, its address (a `data:` image's base64) left
     # out; 6: a footnote is read without its label, under the heading of the section citing it, a reference mark
     # ([^1]) left out of its sentence; Hugo's TOML front matter (`+++`) is read as YAML's is; 5: HTML comments,
     # scripts and styles are blanked out, and an HTML block's tags; Obsidian's %% comments too; the front matter's
     # properties are read; 4: they are a chunk of their own (the closing fence was in one)
-    "ipynb": 8,  # a Markdown cell's escaped "!" is no image (md 8); 7: a Markdown cell's image as its alt text and
+    "ipynb": 9,  # a Markdown cell's image text parted from what follows it (md 9); 8: a Markdown cell's escaped "!"
+    # is no image (md 8); 7: a Markdown cell's image as its alt text and
     # title (md 7); 6: a cell's outputs cut to 2,000 characters in all (each output was); 5: each output a block of its
     # own; a figure's or widget's stand-in text and a result that only names an object (`<Axes: ...>`) left out;
     # 4: the same in Markdown cells; 3: outputs without terminal colour codes, a progress bar's last frame only,
@@ -104,7 +109,8 @@ READERS: dict[str, int] = {
     # page and a copyright page are left out; a file the contents do not name goes on under the chapter before; an
     # anchor inside a heading, list or table opens its chapter too; 3: a chapter the contents point at inside a file
     # opens at its anchor
-    "docx": 6,  # a picture alone read "Image: its alt text.", the alt text Office writes itself not, nor one its
+    "docx": 7,  # a picture in a text box is read once, with the box's text (its image was OCR'd twice);
+    # 6: a picture alone read "Image: its alt text.", the alt text Office writes itself not, nor one its
     # paragraph or a caption beside it says; a header row the file marks (bold, shaded, "Repeat as header row") has a
     # rule line under it ("--- | ---"); 5: a picture is read as its alt text and, with OCR on, its image's text;
     # 4: a numbered paragraph or heading after the number Word shows ("3.", "2.1(a)"), not "- "; 3:

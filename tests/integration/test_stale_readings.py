@@ -26,7 +26,7 @@ from localrag.types import Chunk, Document
 
 # What the loaders make of the sample corpus, by file: (loader kind, its version in READERS, digest).
 LOADED = {
-    "SOURCE.md": ("md", 8, "607c9d1c418d1f6e"),
+    "SOURCE.md": ("md", 9, "607c9d1c418d1f6e"),
     # 2: the loader's text is the same, but its chunks end at page breaks now (CHUNKED below). 3: running headers
     # and footers are left out (the manual has none). 4: a bold line at the body's size can be a heading (the
     # manual's bold lines are larger: headings already). 7: read the same (no line repeated at its pages' edges, no
@@ -34,7 +34,8 @@ LOADED = {
     # (no record lines, titles over one-line clauses, form or comment). 9: read the same. 10: read the same. 11: read
     # the same (its chunks open on the page of their text: no page holds headings alone). 12: read the same (no
     # page of its header alone, no dot leaders, no CJK sentence at a page's foot). 13: read the same (no image).
-    "aurora-espresso-manual.pdf": ("pdf", 13, "64823faa17e5be6b"),
+    # 14: read the same (no image, no bold part title).
+    "aurora-espresso-manual.pdf": ("pdf", 14, "64823faa17e5be6b"),
     # 9: read the same. 10: read the same (no clause heading over a paragraph numbered "1."). 12: read the same (no
     # .rst markup).
     "beekeeping-basics.txt": ("txt", 12, "c873841a3dcc3e24"),
@@ -42,23 +43,23 @@ LOADED = {
     # <main> marks its text, so its footer is still the site's). 10: read the same (no MediaWiki chrome in it).
     # 13: read the same (no picture).
     "houseplant-care.html": ("html", 13, "c31cdda2232a76ce"),
-    "kestrel-point-lighthouse.md": ("md", 8, "a40bb658ce5be143"),
-    # 6: read the same (no picture, no header row marked).
-    "larkspur-travel-policy.docx": ("docx", 6, "d2ac48c0efb98f32"),
-    "quillpad-formatting-codes.md": ("md", 8, "decfe8786b581721"),
+    "kestrel-point-lighthouse.md": ("md", 9, "a40bb658ce5be143"),
+    # 6: read the same (no picture, no header row marked). 7: read the same (no text box).
+    "larkspur-travel-policy.docx": ("docx", 7, "d2ac48c0efb98f32"),
+    "quillpad-formatting-codes.md": ("md", 9, "decfe8786b581721"),
 }
 # The texts each sample file's chunks are embedded as, with the default chunk settings: (CHUNKS_VERSION, the
 # version of its loader in READERS, digest). A change that cuts every kind differently bumps CHUNKS_VERSION; one
 # that cuts only some kinds differently (a page break ends a chunk: PDFs) bumps those kinds' READERS, so only
 # their documents count as stale.
 CHUNKED = {
-    "SOURCE.md": (2, 8, "3f0550ae2dc99a2b"),
-    "aurora-espresso-manual.pdf": (2, 13, "3bb1ec3c39b13ea8"),
+    "SOURCE.md": (2, 9, "3f0550ae2dc99a2b"),
+    "aurora-espresso-manual.pdf": (2, 14, "3bb1ec3c39b13ea8"),
     "beekeeping-basics.txt": (2, 12, "0a8d32d71bb54e07"),
     "houseplant-care.html": (2, 13, "be97cf7bc0b7aaf7"),
-    "kestrel-point-lighthouse.md": (2, 8, "b6a7852707910638"),
-    "larkspur-travel-policy.docx": (2, 6, "1f497ff741642133"),
-    "quillpad-formatting-codes.md": (2, 8, "e3893135c4a05054"),
+    "kestrel-point-lighthouse.md": (2, 9, "b6a7852707910638"),
+    "larkspur-travel-policy.docx": (2, 7, "1f497ff741642133"),
+    "quillpad-formatting-codes.md": (2, 9, "e3893135c4a05054"),
 }
 
 
