@@ -1115,7 +1115,9 @@ class Engine(GraphMode, Collections, Information):
             raise LocalRagError(f"offset {offset} and k {shown} reach passage {offset + shown}: a search ranks the "
                                 f"first {MAX_SEARCH_DEPTH}",
                                 f"ask for an offset and k that add up to {MAX_SEARCH_DEPTH} at most", field="offset")
-        # The passages before the page are ranked with it: a page is the same whole search's ranks offset+1 on.
+        # The passages before the page are ranked with it, so its ranks are offset+1 on; but a deeper search's legs
+        # fetch more candidates (retrieve.py, FETCH_FACTOR) and may fuse otherwise, so the pages of one query may
+        # repeat or pass over a passage (README, search): one list in one order is one search with a larger k.
         return self._search(query, offset + shown, filters)[offset:]
 
     def check_sources(self, k: int | None) -> None:
@@ -1154,9 +1156,17 @@ class Engine(GraphMode, Collections, Information):
                   if d.title and d.title != Path(d.path).stem and not ENDS_SENTENCE.search(d.title)}
         return [replace(hit, title=titles.get(hit.chunk.doc_id, "")) for hit in hits]
 
-    def why_nothing_found(self, filters: SearchFilters | None = None) -> str:
+    def why_nothing_found(self, filters: SearchFilters | None = None, *, query: str = "", offset: int = 0) -> str:
         """Why a search found no passage, in words a user can act on: an empty collection, filters that no
-        indexed passage passes, or (neither) nothing that matched."""
+        indexed passage passes, or (neither) nothing that matched. `query` and `offset`: a page's search (`search`),
+        which is empty past the search's last hit: before 2026-12-08 such a page read "nothing in the index matched
+        the question" although its first page had hits."""
+        if offset and query.strip():
+            # The passages before the page: as many as the search ranks when it ends before the page.
+            ranked = len(self._search(plain_text(valid_text(query)), offset, filters))
+            if ranked:
+                return (f"the search ranks {ranked} passage{'s' if ranked != 1 else ''}, fewer than offset + 1 "
+                        f"({offset + 1}): ask with an offset below {ranked}")
         if not self.store.document_count():
             writer = writer_at_work(self._writer_lock_dir(), self.settings.collection)
             if writer:

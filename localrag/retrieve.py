@@ -81,8 +81,11 @@ class SearchFilters:
 
     @property
     def path_globs(self) -> tuple[str, ...]:
-        """The path patterns, one or several; () when the path is not filtered."""
-        if self.path_glob is None:
+        """The path patterns, one or several; () when the path is not filtered. An empty list stays one to refuse
+        (`filters_to_sql`)."""
+        if self.path_glob is None or self.path_glob == "":
+            # "" from the API or MCP filters nothing, as filters_to_sql reads it (refusals said "path " before
+            # 2026-12-08)
             return ()
         return (self.path_glob,) if isinstance(self.path_glob, str) else tuple(self.path_glob)
 

@@ -80,7 +80,8 @@ def _search(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     wrap = out.is_terminal
     if not hits:
-        out.print(Text(f"no passages found: {engine.why_nothing_found(filters)}"), soft_wrap=not wrap)
+        why = engine.why_nothing_found(filters, query=args.query, offset=args.offset)
+        out.print(Text(f"no passages found: {why}"), soft_wrap=not wrap)
         return 0
     for position, hit in enumerate(hits, start=args.offset + 1):
         shown = excerpt(hit.chunk, args.query)

@@ -653,7 +653,8 @@ def create_app(engine: Engine, *, token: str = "", limits: Limits | None = None,
             return Response(status_code=499)
         reply = search_json(query, hits, engine.fusion_choice(), offset)
         if not hits:  # an empty collection's `"hits": []` said nothing of why, nor of POST /ingest
-            reply["nothing_found"] = for_client(await run_in_threadpool(engine.why_nothing_found, filters), "http")
+            reply["nothing_found"] = for_client(await run_in_threadpool(
+                lambda: engine.why_nothing_found(filters, query=query, offset=offset)), "http")
         return SafeJSONResponse(reply)
 
     async def related(request: Request) -> Response:

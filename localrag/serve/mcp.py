@@ -222,10 +222,11 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
         """Ranked chunks of the indexed documents for a query (hybrid: vector and BM25, fused).
 
         Returns {schema, query, fusion, hits}, as `localrag search --json` and POST /search: each hit has its
-        rank (in the whole search: a page after `offset` starts at offset + 1), the chunk (text, document path,
+        rank (a page after `offset` starts at offset + 1; each page is a fresh, deeper search, so pages may repeat or
+        pass over a passage: for one list, ask for one larger `k`), the chunk (text, document path,
         page, heading, lines, chunk_id, doc_id), its document's title (shown where the chunk has no heading), the
         fused score, and each retriever's rank and score (null: not found by it). With no hits, `nothing_found` says
-        why (an empty collection, filters nothing passes).
+        why (an empty collection, filters nothing passes, a page past the last hit).
         """
         checked_length("query", query)
         filters = filters_of(path_glob, file_types)
@@ -234,7 +235,8 @@ def build_server(engine: Engine, limits: Limits | None = None) -> MCPServer:
                     embedder)
         reply = search_json(query, hits, engine.fusion_choice(), skipped)
         if not hits:  # an empty collection's `"hits": []` said nothing of why, nor of the ingest tool
-            reply["nothing_found"] = for_client(call(lambda: engine.why_nothing_found(filters)), "mcp")
+            reply["nothing_found"] = for_client(
+                call(lambda: engine.why_nothing_found(filters, query=query, offset=skipped)), "mcp")
         return reply
 
     @server.tool()

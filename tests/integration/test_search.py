@@ -584,3 +584,33 @@ def test_a_file_that_could_not_be_read_is_said_failed_as_the_summary_counts_it(
     err = capsys.readouterr().err
     assert f"failed: {folder / 'broken.pdf'}: " in err and "skipped:" not in err
     assert "1 added, 0 updated, 0 unchanged, 0 removed, 1 failed" in err
+
+
+def test_a_page_past_the_last_hit_says_the_search_ended_and_an_empty_path_filters_nothing(
+    localrag_home: Path, real_embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:
+    import localrag.cli.common
+    from localrag.retrieve import SearchFilters
+
+    def engine_from_args(args: object, **overrides: object) -> Engine:
+        return Engine(load_settings(getattr(args, "config", None), **overrides), embedder=real_embedder)
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "boiler.md").write_text("# Boiler\n\nThe boiler pressure must stay near 1.5 bar.\n", encoding="utf-8")
+    (notes / "garden.md").write_text("# Garden\n\nWater the tomatoes every evening in July.\n", encoding="utf-8")
+    monkeypatch.setattr(localrag.cli.common, "engine_from_args", engine_from_args)
+    assert run(["ingest", str(notes)]) == 0
+    capsys.readouterr()
+    engine = Engine(load_settings(), embedder=real_embedder)
+    assert engine.search("boiler", k=2)[0].chunk.path.endswith("boiler.md")
+    assert engine.search("boiler", k=2, offset=5) == []
+    # The page is empty because the search ended before it, not because nothing matched (said before 2026-12-08).
+    said = engine.why_nothing_found(None, query="boiler", offset=5)
+    assert said.startswith("the search ranks 2 passages, fewer than offset + 1 (6)"), said
+    assert run(["search", "boiler", "-k", "2", "--offset", "5"]) == 0
+    assert "no passages found: the search ranks 2 passages, fewer than offset + 1" in capsys.readouterr().out
+    # An empty path pattern (the API's and MCP's "") filters nothing and is named nowhere: it read "path ".
+    assert SearchFilters("", ("pdf",)).path_globs == ()
+    assert engine.why_nothing_found(SearchFilters("", ("pdf",))) == "no indexed passage passes the filters (type pdf)"
