@@ -12,6 +12,7 @@ passage holding none of the words (found by meaning alone) is shown from its sta
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from localrag.fts_terms import folded
@@ -22,6 +23,7 @@ EXCERPT_CHARS = 240
 # How far into its line the first matching word may stand before the excerpt starts a little before it instead.
 _LEAD_CHARS = 60
 _WORD = re.compile(r"\w+")
+_PIECE = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,7 @@ def excerpt(chunk: Chunk, query: str, size: int = EXCERPT_CHARS) -> Excerpt:
         return Excerpt(_cut(chunk.text, size), chunk.line_start, 0)
     start = chunk.lead + sum(len(line) + 1 for line in lines[:best])
     line = lines[best]
-    first = min(match.start() for match in _WORD.finditer(folded(line).lower())
-                if _matches(match.group(), words, prefixes))
+    first = min(at for at, word in _words(line) if _matches(word, words, prefixes))
     if first > size - _LEAD_CHARS:  # a long line whose match would fall past the excerpt: start shortly before it
         space = line.rfind(" ", 0, first - _LEAD_CHARS)
         start += space + 1 if space >= 0 else first
@@ -65,11 +66,21 @@ def excerpt(chunk: Chunk, query: str, size: int = EXCERPT_CHARS) -> Excerpt:
 def _held(line: str, words: set[str], prefixes: tuple[str, ...]) -> set[str]:
     """The query's words (and prefixes) that `line` holds, in any case and accents aside."""
     held: set[str] = set()
-    for word in _WORD.findall(folded(line).lower()):
+    for _, word in _words(line):
         if word in words:
             held.add(word)
         held.update(prefix for prefix in prefixes if word.startswith(prefix))
     return held
+
+
+def _words(line: str) -> Iterator[tuple[int, str]]:
+    """Each word of `line` as a search folds it, with where it stands in `line` itself. Folded alone, a piece between
+    spaces keeps its place: folding changes lengths ("ﬁ" is "fi", "½" is "1⁄2", a soft hyphen goes), so a place in
+    the folded line was not one in `line` (before 2026-12-08 a line of "½ " pairs showed its match's excerpt cut to
+    "…here"); folding keeps spaces where they are, so a piece's words are its own."""
+    for piece in _PIECE.finditer(line):
+        for word in _WORD.findall(folded(piece.group()).lower()):
+            yield piece.start(), word
 
 
 def _matches(word: str, words: set[str], prefixes: tuple[str, ...]) -> bool:

@@ -31,3 +31,17 @@ def test_a_prefix_a_long_line_and_a_passage_without_lines() -> None:
     shown = excerpt(chunk, "thrash*")
     assert shown.line is None and shown.text.startswith("…") and "thrashing point." in shown.text
     assert len(shown.text) <= 241
+
+
+def test_a_match_is_placed_in_the_line_as_written_not_as_folded() -> None:
+    # Folded, "½" is "1⁄2" (three characters): the match's place in the folded line fell 150 characters past it in
+    # the line itself, and the excerpt showed "…here".
+    for filler in ("½ ", "ﬁ ", "… "):
+        text = filler * 150 + "boiler pressure warning here"
+        chunk = Chunk("h:0", "h", "/d/h.txt", 0, text, 0, len(text), line_start=1, line_end=1)
+        shown = excerpt(chunk, "boiler pressure")
+        assert "boiler pressure warning here" in shown.text, (filler, shown.text)
+    # A soft hyphen inside a word is still no break in it.
+    text = "x " * 150 + "the boi\u00adler pressure"
+    shown = excerpt(Chunk("s:0", "s", "/d/s.txt", 0, text, 0, len(text)), "boiler")
+    assert "boi\u00adler pressure" in shown.text
