@@ -539,12 +539,11 @@ def tune_retriever(
     pairs = [*written, *cloze]
     # Mined together, so both kinds share one split by document.
     mined = mine_pairs(pairs, store, embedder, top=config.top, held_out=config.held_out)
-    ict_count = len(cloze)
+    gate_cloze: list[MinedPair] = []
     if config.pairs == "model":
         # Judged on held-out inverse-cloze pairs too when few written questions are held out, as with ict/both.
         gate_cloze = unseen_cloze(mined.pairs, store, embedder, config)
         mined.pairs += gate_cloze
-        ict_count = len(gate_cloze)
     held = judged_pairs(mined.pairs)
     if not held:
         raise _nothing_to_judge(len(written), len(cloze))
@@ -580,7 +579,10 @@ def tune_retriever(
                 f"{config.pairs}: inverse-cloze sentences of the index's chunks"
                 + (f" and {Path(raft_dir) / 'qa.jsonl'}" if config.pairs == "both" else ""),
                 "pairs_read": len(written),
-                "ict_pairs": ict_count,
+                # Made from the index, before mining (ict, both); the gate's own of unseen documents (model) are
+                # counted apart, after mining: before 2026-12-08 `ict_pairs` was either, by the pair source.
+                "ict_pairs": len(cloze),
+                "gate_ict_pairs": len(gate_cloze),
                 "judged_on": _judged_on(held),
                 "dropped_not_found_in_top": mined.dropped_not_found,
                 "dropped_chunk_gone": mined.dropped_missing_chunk,
