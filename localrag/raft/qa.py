@@ -320,7 +320,9 @@ def parse_reply(reply: str) -> tuple[str, str] | None:
 
 def cut_off(reply: str) -> str | None:
     """Why a reply written under QA_GRAMMAR is cut short: its question or answer filled its cap, where the grammar
-    ends the string wherever the model is. Read before stripping: an answer cut after a space still filled it."""
+    ends the string wherever the model is. Read before stripping: an answer cut after a space still filled it. A
+    JSON escape (`\\/`, `\\t`) is one of the grammar's `char`s and one decoded character, so the decoded length is the
+    count the cap limits (its raw JSON is longer)."""
     fields = _reply_fields(reply)
     if fields is None:
         return None

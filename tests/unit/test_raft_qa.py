@@ -17,6 +17,7 @@ from localrag.raft.qa import (
     QAImportError,
     QAPair,
     content_words,
+    cut_off,
     generate_qa,
     import_qa,
     rejection,
@@ -138,6 +139,16 @@ def test_a_pair_the_grammars_length_caps_cut_off_is_dropped_under_its_own_reason
     assert report.made == 1
     assert report.skipped == {"question cut off at its length limit": 1, "answer cut off at its length limit": 2}
     assert f"qchar{{8,{QUESTION_CHARS}}}" in QA_GRAMMAR and f"char{{1,{ANSWER_CHARS}}}" in QA_GRAMMAR
+
+
+def test_an_escape_is_one_of_the_answers_capped_characters_as_it_is_one_decoded_character() -> None:
+    # QA_GRAMMAR's cap counts `char`s, and an escape (`\/`, `\t`) is one `char`: 119 letters and one escape fill
+    # the cap (121 characters of JSON, 120 decoded) and 118 and one do not, so the decoded length is the count.
+    question = "How many days do card holders have to reconcile their claims?"
+    full = json.dumps({"question": question, "answer": "a" * 119 + "/"}).replace("a/", "a\\/")
+    assert "\\/" in full and cut_off(full) == "answer cut off at its length limit"
+    short = json.dumps({"question": question, "answer": "a" * 118 + "\t"})
+    assert cut_off(short) is None
 
 
 def test_generate_drops_duplicate_questions_and_reports_progress() -> None:
