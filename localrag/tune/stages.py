@@ -295,9 +295,13 @@ def held_out_note(summary: dict[str, Any], plan: TunePlan, limit: int) -> str:
     shares = plan.raft.split
     per_pair = held / made if held else (shares[1] + shares[2]) / sum(shares) * sum(splits.values()) / made
     needed = math.ceil(MIN_QUESTIONS / per_pair)
-    if plan.generate and plan.max_chunks is not None:
+    if plan.generate and plan.max_chunks is not None and not plan.qa_files:
         asked = made + sum(summary["qa_skipped"].values())
         how = f"--max-chunks {math.ceil(asked * needed / made)} (the model wrote {made} from {asked} chunks)"
+    elif plan.generate and plan.qa_files:
+        # The counts mix the file's pairs and lines with the model's pairs and chunks: no --max-chunks figure
+        # follows from them (before 2026-12-08 100 file pairs and 50 of 80 chunks advised --max-chunks 239).
+        how = "more lines in your --qa-file, or more chunks for the model (a larger --max-chunks)"
     elif plan.generate:
         how = "more ingested documents, or --qa-file with questions of your own"
     else:

@@ -22,7 +22,7 @@ from localrag.tune.gate import GateResult, record_gate
 from localrag.tune.plan import QUICK_FINETUNE, QUICK_MAX_CHUNKS, make_plan
 from localrag.tune.runs import TuneError, check_model_name
 from localrag.tune.smoke import smoke_test
-from localrag.tune.stages import ChainHooks, StageFunctions
+from localrag.tune.stages import ChainHooks, StageFunctions, held_out_note
 from localrag.types import Chunk, Document
 
 
@@ -392,6 +392,16 @@ def test_too_few_held_out_questions_are_said_before_training_with_the_pairs_that
                     f"(it needs 30), so it will say \"too few to judge\"; one needs about {-(-30 * 20 // held)} Q&A "
                     f"pairs at this set's rate (it has 20): --max-chunks {-(-30 * 20 // held)} (the model wrote 20 "
                     "from 20 chunks), with --restart"]
+
+    # With --qa-file beside --generate the counts are the file's and the model's together: 100 file pairs and 50 of 80
+    # chunks advised "--max-chunks 239 (the model wrote 150 from 190 chunks)".
+    mixed = {"splits": {"train": 130, "validation": 10, "test": 10}, "qa_made": 150,
+             "qa_skipped": {"line without its chunk": 10, "answer not supported by the chunk": 30}}
+    both = plan(max_chunks=80, qa_files=(tmp_path / "qa.jsonl",), generate=True)
+    note_said = held_out_note(mixed, both, 100)
+    assert "the model wrote" not in note_said and note_said.endswith(
+        "(it has 150): more lines in your --qa-file, or more chunks for the model (a larger --max-chunks), with "
+        "--restart"), note_said
 
     # Enough held out: nothing said, unless --gate-questions asks fewer than a verdict needs.
     many = [Chunk(f"d{d}:{i}", f"d{d}", f"/docs/doc{d}.txt", i, f"Document {d} part {i} talks about topic "
