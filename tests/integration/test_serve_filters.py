@@ -86,6 +86,7 @@ async def _mcp_session(home: Path, folder: Path) -> dict[str, Any]:
         seen["search_all"] = await call("search", query="uniform ward", k=4)
         seen["search_page"] = await call("search", query="uniform ward", k=2, offset=2)
         seen["search_deep"] = await call("search", query="uniform ward", k=100, offset=450)
+        seen["search_past"] = await call("search", query="uniform ward", k=2, offset=300)
         seen["search_back"] = await call("search", query="uniform ward", offset=-2)
         seen["two_paths"] = await call("search", query="uniform", k=10, path_glob=["*smith_anna*", "*jones_brian*"])
         seen["bare_word"] = await call("search", query="uniform", path_glob="smith_anna")
@@ -120,6 +121,9 @@ def test_mcp_errors_are_one_line_and_it_pages_and_filters_by_several_paths(local
     assert seen["search_deep"][1].endswith("offset 450 and k 100 reach passage 550: a search ranks the first 500 "
                                            "(ask for an offset and k that add up to 500 at most)")
     assert seen["search_back"][0] == "error" and "an offset of -2" in seen["search_back"][1]
+    # A page past the last hit: the search ended, not "nothing in the index matched the question".
+    past = seen["search_past"]
+    assert past["hits"] == [] and past["nothing_found"].startswith("the search ranks "), past
     schema = seen["tools"]["search"].input_schema["properties"]
     assert schema["offset"]["minimum"] == 0 and "list_documents" in seen["tools"]
 
@@ -181,6 +185,8 @@ def test_http_errors_are_one_line_and_it_pages_and_filters_by_several_paths(serv
     assert status == 200 and [h["chunk"]["chunk_id"] for h in page["hits"]] == [
         h["chunk"]["chunk_id"] for h in whole["hits"]][2:4]
     assert [h["rank"] for h in page["hits"]] == [3, 4]
+    status, past = served.request("POST", "/search", {"query": "uniform ward", "k": 2, "offset": 300})
+    assert status == 200 and past["hits"] == [] and past["nothing_found"].startswith("the search ranks "), past
     status, refused = served.request("POST", "/search", {"query": "uniform", "offset": "2"})
     assert status == 400 and refused["error"]["param"] == "offset"
 
