@@ -117,6 +117,8 @@ _GENERATOR_FIELDS = frozenset({"model", "model_dirs", "memory_check", "n_ctx", "
 _EMBEDDER_FIELDS = frozenset({"embedder", "embed_backend", "embed_batch_size", "vector_index_min_rows"})
 _STORE_FIELDS = frozenset({"collection"})
 _RETRIEVER_FIELDS = frozenset({"reranker"})
+# File types whose documents' titles are their first line or their name, nothing the file declares (`_titled`).
+_UNDECLARED_TITLES = frozenset({"txt", "csv"})
 
 
 class Engine(GraphMode, Collections, Information):
@@ -1143,9 +1145,10 @@ class Engine(GraphMode, Collections, Information):
     def _titled(self, hits: list[Hit]) -> list[Hit]:
         """`hits` with their documents' titles where a title says more than the file's name (`Hit.title`), shown
         as the place of a passage before its document's first heading: before 2026-12-08 such a hit of a MkDocs site
-        was only `.../p003/index.html`. A title ending as a sentence does is none: a plain-text file is titled by its
-        first line whatever it is, and "kayak.txt — The warranty lasts two years from purchase." reads as a heading.
-        One lookup for the whole search."""
+        was only `.../p003/index.html`. A title the file does not declare is none: a plain-text file's (a log's),
+        a table's or code's is its first line or its name whatever they are ("db.log:21 — 2026-03-05 03:00:00
+        INFO worker heartbeat ok" read as a heading); nor is one ending as a sentence does ("kayak.txt — The warranty
+        lasts two years from purchase."). One lookup for the whole search."""
         from localrag.sentences import ENDS_SENTENCE
         from localrag.store_schema import sql_in
 
@@ -1153,7 +1156,8 @@ class Engine(GraphMode, Collections, Information):
         if not ids:
             return hits
         titles = {d.doc_id: d.title for d in self.retriever.store.documents(sql_in("doc_id", sorted(ids)))
-                  if d.title and d.title != Path(d.path).stem and not ENDS_SENTENCE.search(d.title)}
+                  if d.title and d.title != Path(d.path).stem and not ENDS_SENTENCE.search(d.title)
+                  and d.file_type not in _UNDECLARED_TITLES and not d.file_type.startswith("code:")}
         return [replace(hit, title=titles.get(hit.chunk.doc_id, "")) for hit in hits]
 
     def why_nothing_found(self, filters: SearchFilters | None = None, *, query: str = "", offset: int = 0) -> str:
