@@ -224,21 +224,32 @@ def passing_floor(cosine: float) -> float:
 # A word as a name writes it: letters, digits, an apostrophe or a hyphen inside ("O'Brien", "Jean-Paul").
 _NAME_WORD = re.compile(r"[^\W_][\w'’-]*")
 _POSSESSIVE = re.compile(r"['’]s?$")
+# Words a question opens with or asks by, and "I": a run of only these is no name ("Can I", "Did I", "How Do I"),
+# however capitalised.
+_ASKING_WORDS = frozenset(("I", "Am", "Are", "Is", "Was", "Were", "Do", "Does", "Did", "Can", "Could", "Will", "Would",
+                           "Shall", "Should", "May", "Might", "Must", "Have", "Has", "Had", "Who", "Whom", "Whose",
+                           "What", "Which", "When", "Where", "Why", "How"))
 
 
 def asked_names(question: str) -> list[str]:
     """The full names `question` writes: runs of two or more words opening with a capital, with only blanks between
-    them ("Who quoted Albert Einstein?": "Albert Einstein"). A run opening the question is also read without its
-    first word, capitalised as every question's first ("Does Albert Einstein say ...": "Albert Einstein"); a
-    possessive ends a name without its "'s" ("Mark Twain's essay": "Mark Twain")."""
+    them ("Who quoted Albert Einstein?": "Albert Einstein"). A run opening the question with question words is read
+    without them ("Does Albert Einstein say ...": "Albert Einstein"), one opening with another word also without
+    it, capitalised as every question's first ("Find Anna Smith's invoices": "Anna Smith"), and a run of only
+    question words and "I" (`_ASKING_WORDS`) is none: before 2026-12-08 "Can I get a refund?" named "Can I", so any
+    FAQ passage asking "Can I ..." passed the `min_similarity` floor. A possessive ends a name without its "'s"
+    ("Mark Twain's essay": "Mark Twain")."""
     names: list[str] = []
     run: list[str] = []
     opens = False
     end: int | None = None
 
     def close() -> None:
-        for words in ([run, run[1:]] if opens else [run]):
-            if len(words) > 1:
+        asking = 0
+        while opens and asking < len(run) and run[asking] in _ASKING_WORDS:
+            asking += 1
+        for words in ([run[asking:]] if asking else [run, run[1:]] if opens else [run]):
+            if len(words) > 1 and not _ASKING_WORDS.issuperset(words):
                 names.append(" ".join(words))
         run.clear()
 

@@ -184,5 +184,18 @@ def test_a_passage_holding_a_full_name_or_a_quoted_phrase_of_the_question_passes
                                        ("What did Mark Twain say?", [garden], ()),
                                        ("Who wrote it?", [essay], ("naked people",))):
         assert refusal(question, sources, phrases).startswith("no passage is close enough"), question
-    assert asked_names("Does Albert Einstein say so, or Isaac Newton?") == ["Does Albert Einstein", "Albert Einstein",
-                                                                             "Isaac Newton"]
+    assert asked_names("Does Albert Einstein say so, or Isaac Newton?") == ["Albert Einstein", "Isaac Newton"]
+    assert asked_names("Find Anna Smith's invoices") == ["Find Anna Smith", "Anna Smith"]
+
+
+def test_question_words_opening_a_question_are_no_name() -> None:
+    """Before 2026-12-08 "Can I get a refund?" named "Can I" (a capitalised run opening the question was kept whole),
+    so an FAQ passage asking "Can I return an item ...?" passed the vector floor far from the question."""
+    faq = Hit(hit("Can I return an item after 30 days? No.", "faq", "FAQ").chunk, 1.0, vector_score=0.12)
+    question = "Can I get a refund for my broken bike?"
+    assert pipeline_refusal(question, [faq], HashEmbedder(), HashEmbedder().embed_queries([question])[0],
+                            Settings(min_evidence=0)).startswith("no passage is close enough")
+    for question, names in (("Can I get a refund?", []), ("Did I pay Anna Smith?", ["Anna Smith"]),
+                            ("What Is The Refund Policy", ["The Refund Policy"]), ("Hi, Can I pay?", []),
+                            ("How Do I reset it?", [])):
+        assert asked_names(question) == names, question
