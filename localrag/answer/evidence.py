@@ -307,8 +307,8 @@ def negates_asked(heading: str, question: str) -> bool:
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")
-# A month's name or its abbreviation ("Mar", "Sept", "Sep."); the question's is read only capitalised, as a month is
-# written ("march" and "may" are also a verb), and "May" not as a question's first word ("May I pay by card?").
+# A month's name or its abbreviation ("Mar", "Sept", "Sep."), read only capitalised, as a month is written ("march"
+# and "may" are also a verb), and the question's "May" not as its first word ("May I pay by card?").
 _MONTH_NAME = re.compile(r"(?<![\w-])(?:(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)[a-z]*|may)\.?(?![\w-])",
                          re.IGNORECASE)
 # A date written in numbers: year first (2024-03-07, 2024/03/07), day first with dots or dashes (15.03.2024,
@@ -352,6 +352,8 @@ def date_words(sentence: str, months: set[int]) -> str:
         first, second = int(m.group(1)), int(m.group(2))
         found.append((second if first > 12 else first, m.group(3)))
     for m in _MONTH_NAME.finditer(sentence):
+        if not m.group()[0].isupper():  # "payments may be late" names no May (before 2026-12-08 it did)
+            continue
         month = _month_of(m.group())
         year = re.match(r"[ \t,]*(?:\d{1,2}(?:st|nd|rd|th)?[ \t,]+)?(\d{4})(?!\d)", sentence[m.end():])
         if month is not None:

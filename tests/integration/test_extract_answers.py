@@ -324,3 +324,7 @@ def test_the_dates_read_as_a_months_words() -> None:
     # Another month, a code holding a year's digits, a month asked of none: nothing added.
     for written in ("2024-02-14", "INV 2024-03-1234", "05/03/2024"):
         assert date_words(f"Paid {written} to Acme", {3}) == "", written
+    # A verb is no month in a sentence either (before 2026-12-08 "may" read as May).
+    assert date_words("Acme payments may be late, see terms", {5}) == ""
+    assert date_words("Troops march on 7 march 2024", {3}) == ""
+    assert date_words("Paid on 2 May 2024, payments may be late", {5}) == "may may 2024"
