@@ -484,10 +484,11 @@ def is_label(text: str, start: int, end: int, heading: str = "", file_type: str 
 # The rule line under a Markdown or Org table's header row (|---|:--:|, |---+---|).
 _RULE_ROW = re.compile(r"[ \t]*\|?[ \t:|+-]*-{3,}[ \t:|+-]*")
 # What marks a cell as a value rather than a column's name: it opens with a number or an amount ("15 March 2025",
-# "$642.00"), goes on past a comma or a semicolon ("2019 Toyota Corolla, reg. KX19 ZTU") or ends with a full stop
-# ("Paid in full."), or runs over COLUMN_NAME_WORDS words. A year alone names a sheet's column as often as not
-# ("Region | 2024" over "North | 1200").
-_VALUE_CELL = re.compile(r"[$€£¥]?\d|.*(?:[,;]\s|\.$)")
+# "$642.00"), goes on past a comma or a semicolon to more than a unit ("Hotel Adlon, Berlin", not "Price, EUR" nor
+# "Amount, €"), ends with a full stop after three words or more ("Paid in full.", not the abbreviation "No."), or
+# runs over COLUMN_NAME_WORDS words. Before 2026-12-08 "Price, EUR" and "No." were values, so their tables had no
+# header. A year alone names a sheet's column as often as not ("Region | 2024" over "North | 1200").
+_VALUE_CELL = re.compile(r"[$€£¥]?\d|.*[,;]\s(?!\s*[^\s,;]{1,3}$)|\S+\s+\S+\s+\S.*\.$")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 COLUMN_NAME_WORDS = 6
 # A cell that is an amount: a number, with a currency before it or a unit of up to three letters after it ("€588.40",

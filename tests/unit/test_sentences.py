@@ -412,7 +412,10 @@ def test_a_two_column_table_whose_first_row_is_a_record_has_no_header() -> None:
                   "Keeper | Years kept at the lighthouse\nFee | 12\nTax | 3", "Plant | 42 | Water\nFee | 12 | 1",
                   "| Item | 42 |\n|---|---|\n| Fee | 12 |",
                   "Keeper | Years kept at the lighthouse\nFee | 1871 to 1894\nTax | 1950 to 1987",
-                  "Name | Role\nFee | Chair\nTax | Treasurer", "Team | Budget 2027 (EUR)\nFee | €120,000\nTax | €3"):
+                  "Name | Role\nFee | Chair\nTax | Treasurer", "Team | Budget 2027 (EUR)\nFee | €120,000\nTax | €3",
+                  # A unit after a comma, an abbreviation's full stop: column names (before 2026-12-08 values).
+                  "Item | Price, EUR\nFee | 3\nTax | 4", "Item | Amount, €\nFee | 3\nTax | 4",
+                  "Name | No.\nFee | 12\nTax | 3", "Item | Weight,  kg\nFee | 3\nTax | 4"):
         first = len(table.split("\n")[0])
         assert table_header(table, table.index("Fee")) == (0, first), table
         assert is_label(table, 0, first), table
