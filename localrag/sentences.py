@@ -348,16 +348,18 @@ QUOTATION_MAX = 300  # characters
 
 
 def _quote_open(text: str, start: int, end: int) -> bool:
-    """Whether a quotation opened in `text[start:end]` is still open at `end`."""
-    open_ = False
+    """Whether a quotation opened in `text[start:end]` is still open at `end`. A straight or English opening quote
+    after a space opens one inside the open one, as a closing quote follows a word: before 2026-12-08 the `"` of
+    `read the "Safety" memo` closed a quotation never closed, and its four sentences were read as one."""
+    depth = 0
     for mark in _QUOTE_MARK.finditer(text, start, end):
         at, char = mark.start(), mark.group()
         after_space = at == start or text[at - 1].isspace() or text[at - 1] in "(["
-        if char in _OPENS_QUOTE or (char in _OPENS_QUOTE_AFTER_SPACE and after_space and not open_):
-            open_ = True
-        elif open_:
-            open_ = False
-    return open_
+        if char in _OPENS_QUOTE or (char in _OPENS_QUOTE_AFTER_SPACE and after_space):
+            depth += 1
+        elif depth:
+            depth -= 1
+    return depth > 0
 
 
 def _quotations_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

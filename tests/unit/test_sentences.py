@@ -375,6 +375,13 @@ def test_a_quotation_ends_its_sentence_after_its_closing_mark_and_stays_with_its
     assert _sentences('He shouted, "Run. Do not stop. Keep going') == ['He shouted, "Run.', "Do not stop.",
                                                                         "Keep going"]
     assert _sentences('Cut a 12" pipe. Then fit it.') == ['Cut a 12" pipe.', "Then fit it."]
+    # A quote after a space opens a quotation, also inside an open one: before 2026-12-08 it closed the one never
+    # closed here, which joined all four sentences.
+    assert _sentences('She wrote "Sorry, I am late. The train stopped. We start at 9. Please read the "Safety" memo '
+                      'first.') == ['She wrote "Sorry, I am late.', "The train stopped.", "We start at 9.",
+                                    'Please read the "Safety" memo first.']
+    assert _sentences('He said, "Read the "Safety" memo. Then sign it." We did.') == [
+        'He said, "Read the "Safety" memo. Then sign it."', "We did."]
 
 
 POLICY = ("Private Car Policy\n\nSchedule\n\nVehicle | 2019 Toyota Corolla, reg. KX19 ZTU\n"
