@@ -112,23 +112,25 @@ def _clause_codes(question: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     return out
 
 
-def _holds(pattern: re.Pattern[str], clause: tuple[str, tuple[str, ...]] | None, text: str,
+def _holds(pattern: re.Pattern[str], clause: tuple[str, tuple[str, ...]] | None, text: str, spelled: str,
            heading: str = "") -> bool:
-    # `text` as `same_characters` spells it: a paper's "CO\u2082" and "IL\u20106" hold the asked "CO2" and "IL-6", which
-    # a text writing them in ASCII alone did (before 2026-12-08). A clause is held where a line of the text is it
-    # (`holds_clause`): a statute writes "§ 3(2)" as "(2) ..." under "§ 3", so only a sentence citing it held "3(2)".
-    return (pattern.search(same_characters(text)) is not None
-            or (clause is not None and holds_clause(text, heading, clause)))
+    # `spelled`: `text` as `same_characters` spells it, once per text for all the codes: a paper's "CO\u2082" and
+    # "IL\u20106" hold the asked "CO2" and "IL-6", which a text writing them in ASCII alone did (before 2026-12-08).
+    # A clause is held where a line of the text is it (`holds_clause`): a statute writes "§ 3(2)" as "(2) ..." under
+    # "§ 3", so only a sentence citing it held "3(2)".
+    return pattern.search(spelled) is not None or (clause is not None and holds_clause(text, heading, clause))
 
 
 def rare_codes(question: str, texts: Sequence[str]) -> list[str]:
     """The codes of `question` that some but at most `RARE_SHARE` of `texts` hold (a clause's code: its text, or
     the clause itself, `clause_marks.holds_clause`)."""
     named = _clause_codes(question)
+    spelled = [same_characters(text) for text in texts]
     out = []
     for code in codes(question):
         pattern = _pattern(code)
-        holding = sum(1 for text in texts if _holds(pattern, named.get(code), text))
+        holding = sum(1 for text, spelling in zip(texts, spelled, strict=True)
+                      if _holds(pattern, named.get(code), text, spelling))
         if 0 < holding <= RARE_SHARE * len(texts):
             out.append(code)
     return out
@@ -146,9 +148,11 @@ def codes_first(question: str, hits: list[Hit], candidates: Sequence[str]) -> li
     named = _clause_codes(question)
     asked = list(dict.fromkeys(named[code] for code in rare if code in named))
     patterns = [(code, _pattern(code), named.get(code)) for code in rare]
+    spelled = [same_characters(hit.chunk.text) for hit in hits]
     marked = [dataclasses.replace(hit, codes=tuple(code for code, pattern, clause in patterns
-                                                   if _holds(pattern, clause, hit.chunk.text, hit.chunk.heading)))
-              for hit in hits]
+                                                   if _holds(pattern, clause, hit.chunk.text, spelling,
+                                                             hit.chunk.heading)))
+              for hit, spelling in zip(hits, spelled, strict=True)]
     own = [any(holds_clause(hit.chunk.text, hit.chunk.heading, clause) for clause in asked) for hit in marked]
     ranked = sorted(zip(own, marked, strict=True), key=lambda pair: (not pair[0], -len(pair[1].codes)))
     return [hit for _, hit in ranked]
