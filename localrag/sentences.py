@@ -282,18 +282,46 @@ def _lines_are_units(file_type: str) -> bool:
 
 
 # A log's line opens with its time: ISO 8601 ("2026-03-04T23:11:46Z", "2026-03-04 23:11:46,120"), perhaps in
-# brackets, a slashed date ("2026/03/04 23:11:46"), syslog's "Mar  4 23:11:46", or a bare "23:11:46".
-_LOG_TIME = re.compile(r"[ 	]*\[?(?:\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}"
-                       r"|\d{2}:\d{2}:\d{2})")
+# brackets, a slashed date ("2026/03/04 23:11:46"), syslog's "Mar  4 23:11:46", a bare "23:11:46", or a chat export's
+# day-first or month-first date and time (`_CHAT_TIME`).
+# WhatsApp's: iOS "[3/14/24, 9:01:10 AM]", Android "14/03/2024, 09:01", "14.03.24, 09:01", "3/14/24, 9:01 PM" (iOS
+# writes a narrow no-break space before AM, and a left-to-right mark U+200E before a line it marks as a system's).
+_CHAT_TIME = r"\d{1,2}[./]\d{1,2}[./]\d{2,4},?[ \t]\d{1,2}:\d{2}(?::\d{2})?(?:[ \t\u202f]?[AaPp]\.?[Mm]\.?)?"
+_LOG_TIME = re.compile(r"[ \t\u200e]*\[?(?:\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}"
+                       r"|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}|\d{2}:\d{2}:\d{2}|" + _CHAT_TIME + ")")
+# A chat export's message line: its time (bracketed, or before " - "), then its sender and a colon (WhatsApp's
+# "[3/14/24, 9:01:10 AM] Jonas Weber: ", "14/03/2024, 09:01 - Jonas Weber: ", Signal's "[2024-04-02 19:12] Jonas: ").
+_CHAT_MESSAGE = re.compile(r"[ \t\u200e]*(?:\[(?:" + _CHAT_TIME + r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)\]"
+                           r"|" + _CHAT_TIME + r"[ \t]+-)[ \t]+[^:\n\s][^:\n]{0,39}:")
 LOG_SUFFIX = ".log"
 
 
+def log_units(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each unit of a log's `text[start:end]`, trimmed: its lines, and a chat export's message whole,
+    its lines after the first (a message typed over lines: they open with no time) with it. Line by line, a
+    WhatsApp message's later lines were quoted without its sender and time, and chunks started inside messages."""
+    units: list[tuple[int, int]] = []
+    in_message = False
+    for line in _LINE.finditer(text, start, len(text) if end is None else end):
+        spans = trimmed_spans(text, [line])
+        if not spans:
+            continue
+        opens = _LOG_TIME.match(line.group()) is not None
+        if in_message and not opens:
+            units[-1] = (units[-1][0], spans[0][1])
+            continue
+        in_message = _CHAT_MESSAGE.match(line.group()) is not None
+        units.append(spans[0])
+    return units
+
+
 def is_log(text: str) -> bool:
-    """Whether `text` is a log's lines: two or more, most of them opening with a time stamp. A log has no blank lines
-    and rarely a sentence's ". ", so read as prose its whole file was one sentence, quoted a dozen lines glued with
-    spaces from the middle of one; its lines are units (a `.log` file's whatever they open with, `chunk_sentences`)."""
-    lines = [line for line in text.split("\n") if line.strip()]
-    return len(lines) > 1 and 2 * sum(_LOG_TIME.match(line) is not None for line in lines) > len(lines)
+    """Whether `text` is a log's lines: two or more units (`log_units`), most of them opening with a time stamp. A log
+    has no blank lines and rarely a sentence's ". ", so read as prose its whole file was one sentence, quoted a dozen
+    lines glued with spaces from the middle of one; its units are sentences (a `.log` file's lines whatever they open
+    with, `chunk_sentences`)."""
+    units = log_units(text)
+    return len(units) > 1 and 2 * sum(_LOG_TIME.match(text, s, e) is not None for s, e in units) > len(units)
 
 
 def reads_as_log(path: str, text: str) -> bool:
@@ -315,7 +343,8 @@ def sentence_spans(text: str, *, file_type: str = "", path: str = "") -> list[tu
     at `path` where one is given), every line is a unit too."""
     by_line = _lines_are_units(file_type) or reads_as_log(path, text)
     spans = []
-    units = [(s, e, False) for s, e in trimmed_spans(text, _LINE.finditer(text))] if by_line \
+    # A chat message is one sentence, as a table row is: its sender and time stay with each thing it says.
+    units = [(s, e, _CHAT_MESSAGE.match(text, s, e) is not None) for s, e in log_units(text)] if by_line \
         else _units(text, file_type)
     for start, end, row in units:
         quote = None if by_line else _QUOTE_MARKS.match(text, start, end)

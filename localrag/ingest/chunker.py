@@ -57,7 +57,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from localrag.sentences import SENTENCE_CLOSERS, SENTENCE_ENDS, UNSPACED_CHARS, reads_as_log
+from localrag.sentences import SENTENCE_CLOSERS, SENTENCE_ENDS, UNSPACED_CHARS, log_units, reads_as_log
 from localrag.types import HEADING_JOIN, OMITTED, Chunk, LoadedText, Section
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -146,10 +146,13 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def _pieces(text: str, section: Section, start: int, end: int, reading: _Reading) -> list[tuple[int, int]]:
     """Sentence spans for prose; line spans (then sentences) for lists; line spans for tables, code and a log's
-    text (`sentences.reads_as_log`)."""
+    text (`sentences.reads_as_log`; a chat export's messages whole, `sentences.log_units`, so a chunk starts with
+    a message's sender and time)."""
     lines = _lines(text, start, end)
-    if section.kind in ("code", "table", "heading", "properties") or reads_as_log(reading.path, text[start:end]):
+    if section.kind in ("code", "table", "heading", "properties"):
         return lines
+    if reads_as_log(reading.path, text[start:end]):
+        return log_units(text, start, end)
     spans = lines if section.kind == "list" else [(start, end)]
     out: list[tuple[int, int]] = []
     for span_start, span_end in spans:

@@ -33,8 +33,10 @@ from localrag.sizes import count_text
 # On the same day a line opened by ‣ ◦ ▪ ● ⁃ or an en dash became a list item (structure.LIST_LINE) in txt and pdf,
 # one opened by an en dash only where a list can start (sentences.dash_goes_on), not a wrapped line mid-sentence.
 READERS: dict[str, int] = {
-    "txt": 12,  # in .rst, a directive's or a note's text is never a heading, however short (a one-line warning
-    # headed the paragraph after it), and a version directive's version is not read ("2.1" was a heading); 11: in
+    "txt": 13,  # a chat export's message (WhatsApp's iOS "[3/14/24, 9:01:10 AM] Name:" too) is one sentence with
+    # its continuation lines, and chunks are cut between messages (they started inside them, with no sender); 12: in
+    # .rst, a directive's or a note's text is never a heading, however short (a one-line warning headed the paragraph
+    # after it), and a version directive's version is not read ("2.1" was a heading); 11: in
     # .rst, an admonition's text on its directive's line, a footnote's and a citation's text are read
     # (their labels and references left out, under the section citing them), a csv-table's header row; a formula's
     # TeX (`.. math::`) is left out; an overlined title names the document; 10: a clause's heading over a paragraph

@@ -328,6 +328,26 @@ def test_a_log_is_cut_between_its_lines(tmp_path: Path, name: str, text: str) ->
         assert c.n_tokens <= 64
 
 
+def test_a_chat_export_is_cut_between_its_messages(tmp_path: Path) -> None:
+    """A WhatsApp export whose messages run over lines (the lines after a message's first open with no time): before,
+    19 of an 80-message export's 20 chunks started inside a message, with no sender."""
+    messages = []
+    for i in range(80):
+        said = f"message {i} about the trip"
+        if i % 3 == 0:
+            said += f"\nand a second line for {i}\nand a third one"
+        messages.append(f"14/03/2024, 09:{i % 60:02d} - {('Jonas Weber', 'Maria Lopez')[i % 2]}: {said}")
+    text = "\n".join(messages) + "\n"
+    path = tmp_path / "WhatsApp Chat with Jonas.txt"
+    path.write_text(text, encoding="utf-8")
+    chunks = chunk_document(load_file(path), doc_id="doc", path=str(path), file_type="txt", token_counts=COUNT,
+                            max_tokens=64, overlap=16)
+    assert len(chunks) > 5
+    for c in chunks:
+        assert c.text.startswith("14/03/2024, 09:"), c.text[:60]
+        assert text[c.end] == "\n"
+
+
 def test_an_over_long_piece_is_cut_at_a_line_break_before_a_space() -> None:
     # One paragraph of short lines and no sentence end: its lines are the units, not its words.
     text = "\n".join(f"item {i} alpha beta gamma delta" for i in range(40))

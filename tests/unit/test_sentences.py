@@ -250,6 +250,38 @@ def test_a_log_files_lines_are_units_whatever_they_open_with() -> None:
     assert len(sentence_spans(text, file_type="txt")) == 1  # a .txt of such lines is prose
 
 
+CHAT_EXPORTS = [
+    # WhatsApp on iOS (a narrow no-break space before AM), on Android (day first; a German phone's dots; a US
+    # phone's month first and PM), and Signal's.
+    "[3/14/24, 9:01:10\u202fAM] Jonas Weber: I cancelled the gym membership, it cost 45 dollars a month\n"
+    "[3/14/24, 9:02:11\u202fAM] Maria Lopez: ok good\n[3/14/24, 9:03:12\u202fAM] Tom Baker: I pay the rent\n"
+    "[3/14/24, 9:04:13\u202fAM] Anna Schmidt: the dog needs a walk\n",
+    "14/03/2024, 09:01 - Jonas Weber: I cancelled the gym membership\n14/03/2024, 09:02 - Maria Lopez: ok good\n"
+    "14/03/2024, 09:03 - Tom Baker: I pay the rent\n",
+    "14.03.24, 09:01 - Jonas Weber: I cancelled the gym membership\n14.03.24, 09:02 - Maria Lopez: ok good\n",
+    "3/14/24, 9:01 PM - Jonas Weber: I cancelled the gym membership\n3/14/24, 9:02 PM - Maria Lopez: ok good\n",
+    "[2024-04-02 19:12] Jonas Weber: I cancelled the gym membership\n[2024-04-02 19:13] Maria Lopez: ok good\n",
+]
+
+
+@pytest.mark.parametrize("chat", CHAT_EXPORTS, ids=["ios", "android", "dotted", "us", "signal"])
+def test_a_chat_exports_messages_are_units_of_their_own(chat: str) -> None:
+    # Before: the iOS and Android exports' messages, with no full stop, were one sentence across four speakers.
+    assert [chat[s:e] for s, e in sentence_spans(chat, file_type="txt")] == chat.strip().split("\n")
+
+
+def test_a_chat_message_over_lines_is_one_unit_with_its_sender() -> None:
+    chat = ("14/03/2024, 09:01 - Jonas Weber: Shopping list for Saturday.\nThe bakery closes at noon.\n"
+            "Bring the blue bag.\n14/03/2024, 09:02 - Maria Lopez: ok\n14/03/2024, 09:03 - Tom Baker: fine\n"
+            "2026-03-04T23:11:46Z INFO request done\n  at line two of a trace\n")
+    # Before: "The bakery closes at noon." was quoted without who said it, or when. A log line's next line stays
+    # a unit of its own: only a chat message (a time, a sender and a colon) goes on over lines.
+    assert [chat[s:e] for s, e in sentence_spans(chat, file_type="txt")] == [
+        "14/03/2024, 09:01 - Jonas Weber: Shopping list for Saturday.\nThe bakery closes at noon.\n"
+        "Bring the blue bag.", "14/03/2024, 09:02 - Maria Lopez: ok", "14/03/2024, 09:03 - Tom Baker: fine",
+        "2026-03-04T23:11:46Z INFO request done", "at line two of a trace"]
+
+
 INVOICE = ("INVOICE #US-5521\nInvoice date: December 7, 2026\nBill to: Greenfield Catering LLC\n\n"
            "Line 1: Commercial blender, 2 units, $1,234.56\nLine 2: Delivery and installation, $480.00\n"
            "Subtotal: $1,714.56\nSales tax (8.25%): $141.45\nTotal due: $1,856.01\n\n"
