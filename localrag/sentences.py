@@ -316,11 +316,14 @@ def log_units(text: str, start: int = 0, end: int | None = None) -> list[tuple[i
 
 
 def is_log(text: str) -> bool:
-    """Whether `text` is a log's lines: two or more units (`log_units`), most of them opening with a time stamp. A log
-    has no blank lines and rarely a sentence's ". ", so read as prose its whole file was one sentence, quoted a dozen
-    lines glued with spaces from the middle of one; its units are sentences (a `.log` file's lines whatever they open
-    with, `chunk_sentences`)."""
+    """Whether `text` is a log's lines: two or more units (`log_units`), most of them opening with a time stamp, or
+    one chat message (a chunk of one, a chat export's message read as a section, `ingest.chats`). A log has no blank
+    lines and rarely a sentence's ". ", so read as prose its whole file was one sentence, quoted a dozen lines glued
+    with spaces from the middle of one; its units are sentences (a `.log` file's lines whatever they open with,
+    `chunk_sentences`)."""
     units = log_units(text)
+    if len(units) == 1:
+        return _CHAT_MESSAGE.match(text, *units[0]) is not None
     return len(units) > 1 and 2 * sum(_LOG_TIME.match(text, s, e) is not None for s, e in units) > len(units)
 
 

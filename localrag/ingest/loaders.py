@@ -628,15 +628,17 @@ _CJK_CLOSERS = "」』）”’"
 
 def _load_code(path: Path) -> LoadedText:
     """Blocks end at a blank line followed by an unindented line: top-level definitions stay whole. A Google Keep
-    note (a `.json` file of its exact shape) is read as the note Keep shows (`ingest.keep`); another `.json` file with
-    its strings' escapes decoded (`json_strings`)."""
+    note (a `.json` file of its exact shape) is read as the note Keep shows (`ingest.keep`), a chat export (Telegram's,
+    Discord's, Slack's) as its messages (`ingest.chats`); another `.json` file with its strings' escapes decoded
+    (`json_strings`)."""
     read = read_text(path)
     text = read.text
     if path.suffix.lower() == ".json":
+        from localrag.ingest.chats import chat_export
         from localrag.ingest.json_strings import readable_json
         from localrag.ingest.keep import keep_note
 
-        note = keep_note(text, path.stem)
+        note = keep_note(text, path.stem) or chat_export(path, text)
         if note is not None:
             return dataclasses.replace(note, note=read.note)
         text = readable_json(text)

@@ -152,7 +152,9 @@ READERS: dict[str, int] = {
     # one named last; 4: a dialogue dash or a `[NAME]`/`(NAME)` label ends the speaker named last; 3: a cue that
     # names no one is spoken by the speaker a `Name:` named last, and joined to an unfinished turn
     "vtt": 5, "srt": 5,
-    "code:json": 5,  # the escapes in its strings are decoded ("Zo\\u00eb" read as "Zoë", "\\n" as a space);
+    "code:json": 6,  # a chat export (Telegram's result.json, DiscordChatExporter's, a Slack day file) is read as its
+    # messages, "[2024-03-14 09:01] Name: text" (it was read as JSON); 5: the escapes in its strings are decoded
+    # ("Zo\\u00eb" read as "Zoë", "\\n" as a space);
     # 3: a line too long for a chunk (minified JSON) is cut between its records, not inside one;
     # 4: in a file over 200,000 characters too, past the first segment the chunker reads (chunker.SEGMENT_CHARS)
 }
