@@ -732,15 +732,65 @@ _quiet_saved: tuple[int, bool] = (logging.NOTSET, True)
 _NOT_COMMENTS = frozenset({"/Widget", "/Link", "/Popup"})
 
 
+# An annotation's flags (/F) a viewer honours by not showing it: Hidden (bit 2) and NoView (bit 6).
+_UNSHOWN_FLAGS = 2 | 32
+
+
+def _shown(annotation: Any) -> bool:
+    """Whether a viewer shows an annotation (a comment, a form field's widget): one flagged Hidden or NoView it does
+    not, and neither is it read (before 2026-12-08 a hidden field's "Internal ref" and a hidden note were indexed)."""
+    try:
+        return not int(annotation.get("/F") or 0) & _UNSHOWN_FLAGS
+    except (TypeError, ValueError):  # a damaged flag: shown, as a viewer does
+        return True
+
+
+def _resolved(value: Any) -> Any:
+    return value.get_object() if hasattr(value, "get_object") else value
+
+
+def _pdf_date(value: Any) -> str:
+    """A PDF date ("D:20261201093000+01'00'") as "2026-12-01"; "" for none or another form."""
+    found = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", str(value or ""))
+    return "-".join(found.groups()) if found else ""
+
+
+def _signature(value: Any) -> str:
+    """A signature field's value (a /Sig dictionary) as a viewer's signature panel names it: "signed by NAME, DATE
+    (REASON)"; "" where it names none of them. Its byte range and signature bytes are no text."""
+    name, date, reason = squash(str(value.get("/Name") or "")), _pdf_date(value.get("/M")), squash(
+        str(value.get("/Reason") or ""))
+    if not (name or date):
+        return ""
+    said = ", ".join(part for part in (f"signed by {name}" if name else "signed", date) if part)
+    return f"{said} ({reason})" if reason else said
+
+
 def _field_value(field: Any) -> str:
-    """A form field's value as its viewer shows it: a text field's text, a choice field's choices, a check box's or
-    radio button's state ("Yes"); "" for none, an empty one or a box left unticked ("Off")."""
-    value = field.get("/V")
+    """A form field's value as its viewer shows it: a text field's text (held in a string or a text stream), a
+    choice field's choices, a check box's or radio button's state ("Yes"), a signature's signer, date and reason;
+    "" for none, an empty one, a box left unticked ("Off") or a value that is none of these (before 2026-12-08 a
+    signature's dictionary was indexed as Python's repr of it, its signature bytes and all)."""
+    from pypdf.generic import DictionaryObject, FloatObject, NameObject, NumberObject, StreamObject, TextStringObject
+
+    value = _resolved(field.get("/V"))
     if isinstance(value, list):
-        return ", ".join(squash(str(item)) for item in value if squash(str(item)))
-    text = str(value or "")
-    if text.startswith("/"):  # a button's state is a name
-        text = "" if text == "/Off" else text[1:]
+        items = [_resolved(item) for item in value]
+        texts = [squash(str(item)) for item in items if isinstance(item, (TextStringObject, NumberObject, FloatObject))]
+        return ", ".join(text for text in texts if text)
+    if isinstance(value, StreamObject):  # a long text field's value may be a text stream
+        try:
+            text = value.get_data().decode("utf-8", "replace")
+        except Exception:  # a stream that does not decode is no value a viewer could show either
+            return ""
+    elif isinstance(value, DictionaryObject):
+        return _signature(value) if value.get("/Type") == "/Sig" or field.get("/FT") == "/Sig" else ""
+    elif isinstance(value, NameObject):  # a button's state is a name
+        text = "" if value == "/Off" else str(value)[1:]
+    elif isinstance(value, (TextStringObject, NumberObject, FloatObject)):
+        text = str(value)
+    else:  # bytes no text encoding reads, or a damaged value: nothing a reader could use
+        return ""
     return "\n".join(squash(line) for line in text.splitlines() if squash(line))
 
 
@@ -771,7 +821,7 @@ def _page_extras(page: Any) -> tuple[list[str], list[str]]:
     comments: list[str] = []
     attached: list[str] = []
     for annotation in annotations:
-        if not hasattr(annotation, "get"):
+        if not hasattr(annotation, "get") or not _shown(annotation):
             continue
         kind = annotation.get("/Subtype")
         if kind == "/Widget":

@@ -48,7 +48,9 @@ READERS: dict[str, int] = {
     # in .rst, directives, their options, comments and role names are blanked out; a lone line ending in 。 or
     # another script's clause mark is prose, not a heading; 6: a lone numbered title ("6. TERMINATION") is a heading;
     # 7: the chunker cuts a log (a .log file, lines opening with time stamps) between its lines, never inside one
-    "pdf": 14,  # a page under a short typed text OCR'd only where that text is in the page's top or bottom band
+    "pdf": 15,  # a form's signature read as its signer, a text stream's value as its text, hidden fields and
+    # comments left out;
+    # 14: a page under a short typed text OCR'd only where that text is in the page's top or bottom band
     # (a slide or certificate over a background image is typed), and an OCR line left out only where it is a whole
     # typed line; a bold "Chapter Three: ...", "Appendix A: ..." is a title, not a field;
     # 13: a page mostly covered by images under a short typed text (a scanner app's footer) is OCR'd; a
