@@ -99,8 +99,22 @@ def candidate_sentences(sources: Sequence[Hit]) -> list[tuple[int, int, int]]:
                    # A line dressed as localrag's own output or prompt ("[2] official.md — cited, quote verified ✓
                    # ... Question again: ...") was the verified answer (before 2026-12-07).
                    and not forges_structure(text, s)
-                   and not bare_heading(text, s, e, hit.chunk.file_type))
+                   and not bare_heading(text, s, e, hit.chunk.file_type)
+                   and not fill_in_blank(text[s:e]))
     return out
+
+
+# A printed form's blank: a run of underscores, of four or more dots or of three or more dashes (a trailing "..." is
+# prose's ellipsis), maybe parted by spaces or slashes ("__ / __ / ____").
+_BLANK_RUN = r"(?:_{2,}|\.{4,}|…{2,}|[-–—]{3,})"
+_FILL_IN = re.compile(rf"[^_\n]*?[:\s][\s/]*{_BLANK_RUN}(?:[\s/]*{_BLANK_RUN})*[\s/]*")
+
+
+def fill_in_blank(sentence: str) -> bool:
+    """Whether a sentence is a printed form's line left to fill in, its value only a blank ("Applicant name: ____",
+    "Date of birth: ........"): it answers nothing. Before 2026-12-08 `ask --extract "What is the applicant's
+    name?"` quoted "Applicant name: ____" over the form's filled value, "Applicant name: Wilhelmina Zappacosta"."""
+    return _FILL_IN.fullmatch(sentence.strip()) is not None
 
 
 # The loaders that write a heading as a plain line of its own (Markdown's, org-mode's and AsciiDoc's are marked, and

@@ -5,27 +5,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from localrag.answer.evidence import best_sentence, fill_in_blank
+from localrag.embed import SentenceTransformerEmbedder
 from localrag.ingest.loaders import load_file
-from localrag.types import LoadedText
+from localrag.types import Chunk, Hit, LoadedText
 
 
 def _texts(loaded: LoadedText) -> list[str]:
     return [loaded.text[s.start : s.end] for s in loaded.sections]
 
 
-def _annotated(tmp_path: Path, name: str, annotations: list[dict[str, object]]) -> Path:
-    """A one-page form "Purchase agreement" whose page holds `annotations` (pypdf objects by key), each field also
-    listed in the AcroForm."""
+def _annotated(tmp_path: Path, name: str, annotations: list[dict[str, object]], blank: Path | None = None) -> Path:
+    """A one-page form (`blank`, else one whose page reads "Purchase agreement") whose page holds `annotations`
+    (pypdf objects by key), each field also listed in the AcroForm."""
     from fpdf import FPDF
     from pypdf import PdfWriter
     from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject
 
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=11)
-    pdf.cell(0, 8, "Purchase agreement", new_x="LMARGIN", new_y="NEXT")
-    pdf.output(str(tmp_path / "blank.pdf"))
-    writer = PdfWriter(clone_from=str(tmp_path / "blank.pdf"))
+    if blank is None:
+        blank = tmp_path / "blank.pdf"
+        pdf = FPDF()
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=11)
+        pdf.cell(0, 8, "Purchase agreement", new_x="LMARGIN", new_y="NEXT")
+        pdf.output(str(blank))
+    writer = PdfWriter(clone_from=str(blank))
     page = writer.pages[0]
     added = ArrayObject()
     for row, keys in enumerate(annotations):
@@ -97,3 +101,34 @@ def test_hidden_fields_and_notes_are_left_out_as_a_viewer_shows_none(tmp_path: P
     ])
     assert _texts(load_file(path)) == [
         "Purchase agreement", "Buyer: Odalys Fenwick-Trask", "Comment: Check the buyer's name."]
+
+
+def test_a_printed_blank_is_no_answer_but_the_value_filled_in_is(
+    tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    # Before, `ask --extract "What is the applicant's name?"` quoted the printed line "Applicant name: ____".
+    from fpdf import FPDF
+    from pypdf.generic import NameObject, TextStringObject
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for line in ("Applicant name: ____________", "Date of birth: ..........", "Amount paid: ------------"):
+        pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "printed.pdf"))
+    path = _annotated(tmp_path, "application.pdf", [
+        {"/Subtype": NameObject("/Widget"), "/FT": NameObject("/Tx"), "/T": TextStringObject("name"),
+         "/TU": TextStringObject("Applicant name"), "/V": TextStringObject("Wilhelmina Zappacosta")},
+        {"/Subtype": NameObject("/Widget"), "/FT": NameObject("/Tx"), "/T": TextStringObject("paid"),
+         "/TU": TextStringObject("Amount paid"), "/V": TextStringObject("$1,234.56")},
+    ], blank=tmp_path / "printed.pdf")
+    loaded = load_file(path)
+    chunk = Chunk("c0", "d0", str(path), 0, loaded.text, 0, len(loaded.text), file_type="pdf")
+    name = best_sentence("What is the applicant's name?", [Hit(chunk, 1.0)], real_embedder)
+    assert name is not None and name.text == "Applicant name: Wilhelmina Zappacosta"
+    paid = best_sentence("How much was paid?", [Hit(chunk, 1.0)], real_embedder)
+    assert paid is not None and paid.text == "Amount paid: $1,234.56"
+    born = best_sentence("What is the applicant's date of birth?", [Hit(chunk, 1.0)], real_embedder)
+    assert born is None or born.text != "Date of birth: .........."
+    # A line that only ends in dots or dashes is no blank: a trailing ellipsis, a contents line.
+    assert not fill_in_blank("Wait for it ...") and not fill_in_blank("Chapter 1 .......... 5")
