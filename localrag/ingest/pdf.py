@@ -847,6 +847,54 @@ def _page_extras(page: Any) -> tuple[list[str], list[str]]:
     return (["\n".join(fields)] if fields else []) + comments, attached
 
 
+_XFA_DATA = "{http://www.xfa.org/schema/xfa-data/1.0/}data"
+
+
+def _xfa_form(reader: Any) -> tuple[list[str], bool]:
+    """A dynamic XFA form's filled values as "Name: value" lines, its data's leaf elements in order ("FamilyName:
+    Okonkwo-Lindqvist"), and whether the PDF is such a form, one only a viewer that renders XFA shows
+    (/NeedsRendering: its pages hold a "Please wait..." placeholder); ([], False) for any other PDF (a static XFA
+    form's values are its AcroForm fields', read with its pages). Its values live in the form's "datasets" packet:
+    before 2026-12-08 such a form was indexed as its placeholder alone."""
+    from xml.etree import ElementTree
+
+    from pypdf.generic import StreamObject
+
+    try:
+        root = _resolved(reader.trailer["/Root"])
+        form = _resolved(root.get("/AcroForm"))
+        xfa = _resolved(form.get("/XFA")) if hasattr(form, "get") else None
+        if xfa is None or not root.get("/NeedsRendering"):
+            return [], False
+    except Exception:  # a damaged catalog: no form read, as none a viewer could show
+        return [], False
+    try:
+        if isinstance(xfa, StreamObject):  # the whole XDP in one stream
+            packets = [xfa.get_data()]
+        else:  # [name, stream, name, stream, ...]: the datasets packet holds the values
+            parts = [_resolved(part) for part in xfa]
+            packets = [stream.get_data() for name, stream in zip(parts[::2], parts[1::2], strict=False)
+                       if str(name) == "datasets" and isinstance(stream, StreamObject)]
+        lines: list[str] = []
+        for packet in packets:
+            data = next(ElementTree.fromstring(packet).iter(_XFA_DATA), None)
+            for element in data.iter() if data is not None else ():
+                value = squash(element.text or "")
+                if element is not data and len(element) == 0 and value:
+                    lines.append(f"{element.tag.rpartition('}')[2]}: {value}")
+    except Exception:  # a damaged or unreadable packet: the form is named in the note, as one holding no values
+        return [], True
+    return lines, True
+
+
+def _xfa_note(path: Path, rendered: bool, values: list[str]) -> str:
+    """The note for an XFA form only a viewer that renders XFA shows, whose values were not read; "" otherwise."""
+    if not rendered or values:
+        return ""
+    return (f"XFA form not read, only its placeholder page (print {shlex.quote(path.name)} to a new PDF from a viewer "
+            f"that renders XFA, such as Adobe Acrobat Reader, and ingest that)")
+
+
 def _attachments_note(path: Path, reader: Any, attached: list[str]) -> str:
     """The note naming the files a PDF carries attached (the document's own and its pages'), which are not read,
     and how to read them; "" for none."""
@@ -1170,6 +1218,9 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None, warnings: _PypdfWarn
     blocks = [list(_pdf_blocks(page_lines, body, heading_sizes, hyphenated)) for page_lines in pages]
     _join_page_breaks(blocks, hyphenated, [bool(lines) and not lines[-1].short for lines in pages])
     extras = [_page_extras(page) for page in reader.pages]
+    xfa_values, xfa_rendered = _xfa_form(reader)
+    if xfa_rendered and xfa_values:  # pages a viewer that renders XFA does not show: "Please wait..."
+        blocks = [[] for _ in blocks]
     cited = _cited_pages(reader)
     for number, page_blocks in enumerate(blocks, start=1):
         cite = cited[number - 1]
@@ -1183,6 +1234,8 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None, warnings: _PypdfWarn
                 out.add(text, prose_kind(text), headings.path, cite)
         for text in extras[number - 1][0]:
             out.add(text, "paragraph", headings.path, cite)
+        if number == 1 and xfa_values:
+            out.add("\n".join(xfa_values), "paragraph", headings.path, cite)
     metadata_title = ""
     try:
         metadata = reader.metadata
@@ -1199,5 +1252,6 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None, warnings: _PypdfWarn
     if damaged:
         notes.append(f"{_damage_note(damaged)}; {_DAMAGE_FIX}")
     notes.append(_attachments_note(path, reader, [name for _, names in extras for name in names]))
+    notes.append(_xfa_note(path, xfa_rendered, xfa_values))
     left_out = "; ".join(note for note in notes if note)
     return dataclasses.replace(out.build(metadata_title or title or path.stem), left_out=left_out)

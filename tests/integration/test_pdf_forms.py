@@ -132,3 +132,57 @@ def test_a_printed_blank_is_no_answer_but_the_value_filled_in_is(
     assert born is None or born.text != "Date of birth: .........."
     # A line that only ends in dots or dashes is no blank: a trailing ellipsis, a contents line.
     assert not fill_in_blank("Wait for it ...") and not fill_in_blank("Chapter 1 .......... 5")
+
+
+PLACEHOLDER = ("Please wait... If this message is not eventually replaced by the proper contents of the document, "
+               "your PDF viewer may not be able to display this type of document.")
+
+
+def _xfa_pdf(tmp_path: Path, datasets: bytes) -> Path:
+    """A dynamic XFA form (/NeedsRendering) whose page holds the usual placeholder, its values in `datasets`."""
+    from fpdf import FPDF
+    from pypdf import PdfWriter
+    from pypdf.generic import (
+        ArrayObject,
+        BooleanObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        NameObject,
+        TextStringObject,
+    )
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, PLACEHOLDER)
+    pdf.output(str(tmp_path / "placeholder.pdf"))
+    writer = PdfWriter(clone_from=str(tmp_path / "placeholder.pdf"))
+    packets = ArrayObject()
+    for name, data in (("template", b'<template xmlns="http://www.xfa.org/schema/xfa-template/3.3/"/>'),
+                       ("datasets", datasets)):
+        stream = DecodedStreamObject()
+        stream.set_data(data)
+        packets.extend([TextStringObject(name), writer._add_object(stream)])
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject({
+        NameObject("/Fields"): ArrayObject(), NameObject("/XFA"): packets})
+    writer._root_object[NameObject("/NeedsRendering")] = BooleanObject(True)
+    path = tmp_path / "xfa.pdf"
+    writer.write(str(path))
+    return path
+
+
+def test_an_xfa_forms_values_are_read_from_its_data_not_its_placeholder(tmp_path: Path) -> None:
+    # Before, such a form was indexed as its "Please wait..." placeholder alone, its values lost without a word.
+    datasets = (b'<xfa:datasets xmlns:xfa="http://www.xfa.org/schema/xfa-data/1.0/"><xfa:data><form1><Applicant>'
+                b"<FamilyName>Okonkwo-Lindqvist</FamilyName><GivenName>Adaeze</GivenName><Middle/></Applicant>"
+                b"<Permit><Number>HX-4471</Number></Permit></form1></xfa:data>"
+                b'<dd:dataDescription xmlns:dd="http://ns.adobe.com/data-description/"><form1/></dd:dataDescription>'
+                b"</xfa:datasets>")
+    loaded = load_file(_xfa_pdf(tmp_path, datasets))
+    assert _texts(loaded) == ["FamilyName: Okonkwo-Lindqvist\nGivenName: Adaeze\nNumber: HX-4471"]
+    assert loaded.left_out == ""
+    # A form whose data does not parse is named, with what to do.
+    loaded = load_file(_xfa_pdf(tmp_path, b"<xfa:datasets broken"))
+    assert _texts(loaded) == [PLACEHOLDER]
+    assert loaded.left_out == ("XFA form not read, only its placeholder page (print xfa.pdf to a new PDF from a viewer "
+                               "that renders XFA, such as Adobe Acrobat Reader, and ingest that)")
