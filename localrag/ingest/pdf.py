@@ -1011,6 +1011,108 @@ def _image_share(path: Path, index: int) -> float:
         return 0.0
 
 
+# A content stream's fill operators (f, F, f*, B, B*, b, b*) and a white fill colour (1 g, 1 1 1 rg): only a page
+# holding either may draw text a viewer does not show, so only such a page is read by PDFium for it.
+_MAY_HIDE_TEXT = re.compile(
+    rb"(?<![\w*.])(?:f\*?|F|[Bb]\*?)(?![\w*])|(?<![\d.])1(?:\.0*)?\s+(?:1(?:\.0*)?\s+1(?:\.0*)?\s+rg|g)\b")
+# PDFium's box of a text object, in the page's units as pypdf's positions: (left, bottom, right, top).
+_Box = tuple[float, float, float, float]
+
+
+def _may_hide_text(page: Any) -> bool:
+    try:
+        contents = page.get_contents()
+        return contents is not None and _MAY_HIDE_TEXT.search(contents.get_data()) is not None
+    except Exception:  # a damaged stream: its text, if any, was read as it is
+        return False
+
+
+def _unseen_text(path: Path, indexes: list[int]) -> dict[int, tuple[list[_Box], list[_Box]]]:
+    """For each page of `indexes` (0-based), the boxes of its text a viewer does not show: text an opaque filled
+    shape drawn after it covers (a black box drawn over a line as a "redaction" that left its text), and text drawn
+    white where no filled shape is under it (white on a white page). Text drawn invisible on purpose (a scan's OCR
+    layer, render mode 3) is neither: it is the page's text. Before 2026-12-08 both were indexed and quoted."""
+    import ctypes
+
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
+    def fill(handle: Any) -> tuple[int, int, int, int]:
+        rgba = [ctypes.c_uint() for _ in range(4)]
+        if not pdfium_c.FPDFPageObj_GetFillColor(handle, *(ctypes.byref(c) for c in rgba)):
+            return (0, 0, 0, 0)
+        return (rgba[0].value, rgba[1].value, rgba[2].value, rgba[3].value)
+
+    def inside(inner: _Box, outer: _Box) -> bool:
+        return (outer[0] - 1 <= inner[0] and outer[1] - 1 <= inner[1] and inner[2] <= outer[2] + 1
+                and inner[3] <= outer[3] + 1)
+
+    found: dict[int, tuple[list[_Box], list[_Box]]] = {}
+    try:
+        document = pypdfium2.PdfDocument(str(path))
+    except pypdfium2.PdfiumError:
+        return found
+    try:
+        for index in indexes:
+            # Paint order: each filled shape with whether it is opaque and white, each text object drawn.
+            drawn: list[tuple[str, _Box, tuple[int, int, int, int]]] = []
+            for item in document[index].get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_PATH],
+                                                    max_depth=15):
+                left, bottom, right, top = item.get_bounds()
+                box = (float(left), float(bottom), float(right), float(top))
+                if item.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
+                    if pdfium_c.FPDFTextObj_GetTextRenderMode(item.raw) != pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
+                        drawn.append(("text", box, fill(item.raw)))
+                    continue
+                mode, stroke = ctypes.c_int(), ctypes.c_int()
+                if pdfium_c.FPDFPath_GetDrawMode(item.raw, ctypes.byref(mode), ctypes.byref(stroke)) and mode.value:
+                    drawn.append(("fill", box, fill(item.raw)))
+            covered: list[_Box] = []
+            white: list[_Box] = []
+            for i, (kind, box, colour) in enumerate(drawn):
+                if kind != "text":
+                    continue
+                if any(k == "fill" and c[3] == 255 and inside(box, b) for k, b, c in drawn[i + 1:]):
+                    covered.append(box)
+                elif colour[:3] == (255, 255, 255) and not any(
+                        k == "fill" and c[:3] != (255, 255, 255) and inside(box, b) for k, b, c in drawn[:i]):
+                    white.append(box)
+            if covered or white:
+                found[index] = (covered, white)
+    except pypdfium2.PdfiumError:  # a page PDFium cannot read: its text stays as pypdf read it
+        return found
+    finally:
+        document.close()
+    return found
+
+
+def _without_unseen(lines: list[_PdfLine], covered: list[_Box], white: list[_Box]) -> tuple[list[_PdfLine], int, int]:
+    """A page's lines without the runs drawn in `covered` and `white` boxes (`_unseen_text`), and how many lines
+    lost text to each."""
+    def within(x: float, y: float, boxes: list[_Box]) -> bool:
+        return any(left - 1 <= x < right and bottom - 1 <= y <= top + 1 for left, bottom, right, top in boxes)
+
+    kept: list[_PdfLine] = []
+    under = unseen = 0
+    for line in lines:
+        runs: list[_Run] = []
+        hidden_by = ""  # a piece after a line break lies where the run before it went
+        lost: set[str] = set()
+        for run in line.runs:
+            if run.x is not None and line.y is not None:
+                hidden_by = ("covered" if within(run.x, line.y, covered)
+                             else "white" if within(run.x, line.y, white) else "")
+            if hidden_by and run.text.strip():
+                lost.add(hidden_by)
+            elif not hidden_by:
+                runs.append(run)
+        under += "covered" in lost
+        unseen += "white" in lost
+        if any(run.text.strip() for run in runs):
+            kept.append(dataclasses.replace(line, runs=runs))
+    return kept, under, unseen
+
+
 def _letters(text: str) -> str:
     return "".join(c for c in text.casefold() if c.isalnum())
 
@@ -1185,6 +1287,16 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None, warnings: _PypdfWarn
             doubtful.append(number)
         if kind != "overlaid":
             pages[-1] = []
+    # Text a viewer does not show, under a filled box or white on white, is left out and named (`_unseen_text`).
+    flagged = [index for index, lines in enumerate(pages) if lines and _may_hide_text(reader.pages[index])]
+    under_box: list[str] = []
+    in_white: list[str] = []
+    for index, (covered, white) in (_unseen_text(path, flagged) if flagged else {}).items():
+        pages[index], under, unseen = _without_unseen(pages[index], covered, white)
+        if under:
+            under_box.append(f"page {index + 1}: {count_text(under, 'line')}")
+        if unseen:
+            in_white.append(f"page {index + 1}: {count_text(unseen, 'line')}")
     pages = _without_running_lines(pages)
     without_contents = [_without_contents(lines) for lines in pages]
     # A document that is all contents entries (a one-page menu "Tea ..... 2", "Cake ..... 5") is its own text.
@@ -1253,5 +1365,9 @@ def _read_pdf(path: Path, ocr: bool, notify: Notify | None, warnings: _PypdfWarn
         notes.append(f"{_damage_note(damaged)}; {_DAMAGE_FIX}")
     notes.append(_attachments_note(path, reader, [name for _, names in extras for name in names]))
     notes.append(_xfa_note(path, xfa_rendered, xfa_values))
+    if under_box:
+        notes.append(f"{', '.join(under_box)} under a filled box (a redaction that left its text) not read")
+    if in_white:
+        notes.append(f"{', '.join(in_white)} drawn in the page's colour (white on white, unseen) not read")
     left_out = "; ".join(note for note in notes if note)
     return dataclasses.replace(out.build(metadata_title or title or path.stem), left_out=left_out)

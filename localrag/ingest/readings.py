@@ -49,7 +49,8 @@ READERS: dict[str, int] = {
     # another script's clause mark is prose, not a heading; 6: a lone numbered title ("6. TERMINATION") is a heading;
     # 7: the chunker cuts a log (a .log file, lines opening with time stamps) between its lines, never inside one
     "pdf": 15,  # a form's signature read as its signer, a text stream's value as its text, hidden fields and
-    # comments left out, a dynamic XFA form read from its data (or named in a note);
+    # comments left out, a dynamic XFA form read from its data (or named in a note), text under an opaque filled
+    # box drawn after it or white on white left out (and named);
     # 14: a page under a short typed text OCR'd only where that text is in the page's top or bottom band
     # (a slide or certificate over a background image is typed), and an OCR line left out only where it is a whole
     # typed line; a bold "Chapter Three: ...", "Appendix A: ..." is a title, not a field;

@@ -1,5 +1,6 @@
-"""PDF forms as a viewer shows them: a signature by its signer, a text stream's text, hidden fields and notes left
-out, a blank form line no answer."""
+"""PDF forms and pages as a viewer shows them: a signature by its signer, a text stream's text, hidden fields, notes
+and text (under a filled box, white on white) left out, an XFA form read from its data, a blank form line no
+answer."""
 
 from __future__ import annotations
 
@@ -186,3 +187,34 @@ def test_an_xfa_forms_values_are_read_from_its_data_not_its_placeholder(tmp_path
     assert _texts(loaded) == [PLACEHOLDER]
     assert loaded.left_out == ("XFA form not read, only its placeholder page (print xfa.pdf to a new PDF from a viewer "
                                "that renders XFA, such as Adobe Acrobat Reader, and ingest that)")
+
+
+def test_text_under_a_filled_box_or_white_on_white_is_left_out_and_named(tmp_path: Path) -> None:
+    # Before, a line "redacted" by a black box drawn over it was indexed and `ask --extract` quoted the SSN, verified;
+    # white text on the white page was indexed too.
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.cell(0, 8, "Personnel record", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(30)
+    pdf.cell(0, 8, "Employee SSN 078-05-1120 and name Quentin Marlowe-Frobisher.", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_fill_color(0, 0, 0)
+    pdf.rect(10, 28, 190, 12, "F")
+    pdf.set_y(50)
+    pdf.cell(0, 8, "The employee joined the company in March 2019.", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(255, 255, 255)
+    pdf.cell(0, 8, "Hidden keywords for search engines.", new_x="LMARGIN", new_y="NEXT")
+    # Shown: white text on a box drawn under it, dark text on a shaded row.
+    pdf.set_fill_color(20, 40, 120)
+    pdf.cell(0, 8, "Section header white on blue", fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_fill_color(230, 230, 230)
+    pdf.cell(0, 8, "Shaded row stays", fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "redacted.pdf"))
+    loaded = load_file(tmp_path / "redacted.pdf")
+    assert loaded.text == ("Personnel record\n\nThe employee joined the company in March 2019.\n"
+                           "Section header white on blue\nShaded row stays")
+    assert loaded.left_out == ("page 1: 1 line under a filled box (a redaction that left its text) not read; "
+                               "page 1: 1 line drawn in the page's colour (white on white, unseen) not read")

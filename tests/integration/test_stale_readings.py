@@ -34,7 +34,8 @@ LOADED = {
     # (no record lines, titles over one-line clauses, form or comment). 9: read the same. 10: read the same. 11: read
     # the same (its chunks open on the page of their text: no page holds headings alone). 12: read the same (no
     # page of its header alone, no dot leaders, no CJK sentence at a page's foot). 13: read the same (no image).
-    # 14: read the same (no image, no bold part title). 15: read the same (no form, no XFA).
+    # 14: read the same (no image, no bold part title). 15: read the same (no form, no XFA, no text under a box or
+    # white).
     "aurora-espresso-manual.pdf": ("pdf", 15, "64823faa17e5be6b"),
     # 9: read the same. 10: read the same (no clause heading over a paragraph numbered "1."). 12: read the same (no
     # .rst markup). 13: read the same (no chat export).
