@@ -207,12 +207,13 @@ class FakeEngine:
         report.seconds = 1.5
         return report
 
-    def search(self, query: str, *, k: int | None = None, filters: object = None) -> list[Hit]:
+    def search(self, query: str, *, k: int | None = None, filters: object = None, offset: int = 0) -> list[Hit]:
         words = set(query.lower().split())
         scored = sorted(
             self._chunks.values(), key=lambda c: (-len(words & set(c.text.lower().split())), c.chunk_id)
         )
-        return [Hit(c, 1.0 / (i + 1), vector_rank=i + 1) for i, c in enumerate(scored[: k or self.settings.top_k])]
+        ranked = [Hit(c, 1.0 / (i + 1), vector_rank=i + 1) for i, c in enumerate(scored)]
+        return ranked[offset : offset + (k or self.settings.top_k)]
 
     def rewrite_query(self, question: str, history: list[dict[str, str]]) -> str:
         previous = [m["content"] for m in history if m["role"] == "user"]
