@@ -336,11 +336,13 @@ def _walk(
         ]
         dirnames[:] = [d for d in dirnames if not _ignored(here / d, True, ignores, gitignored)]
         site = next(((top, kind) for top, kind in sites.items() if here.is_relative_to(top)), None)
-        if site is None and _site_kind(here):
-            site = here, sites.setdefault(here, _site_kind(here))
+        if site is None and (kind := _site_kind(here)):
+            sites[here] = kind
+            site = here, kind
         if site is not None:
-            built += [here / d for d in dirnames if _site_part(site[1], d, True, here == site[0])]
-            dirnames[:] = [d for d in dirnames if not _site_part(site[1], d, True, here == site[0])]
+            parts = {d: _site_part(site[1], d, True, here == site[0]) for d in dirnames}
+            built += [here / d for d in dirnames if parts[d]]
+            dirnames[:] = [d for d in dirnames if not parts[d]]
         for filename in filenames:
             path = here / filename
             if filename.startswith(".") or leftover(filename) or system_file(filename) or deletion_record(path):

@@ -169,8 +169,7 @@ def _stand_in(element: Tag) -> str:
     from bs4 import Tag
 
     roles = _tokens(element, "role")
-    if element.has_attr("hidden") or "presentation" in roles or "none" in roles \
-            or str(element.get("aria-hidden") or "").strip().lower() == "true":
+    if element.has_attr("hidden") or "presentation" in roles or "none" in roles or _aria_hidden(element):
         return ""
     label = squash(str(element.get("aria-label") or ""))
     if element.name == "img" or label:

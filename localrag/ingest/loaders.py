@@ -38,6 +38,7 @@ from localrag.errors import LoaderError, NoTextError
 from localrag.ingest.encodings import Decoded, decode_file
 from localrag.ingest.ocr import IMAGE_EXTENSIONS, OCR_ON, Notify
 from localrag.ingest.pdf import load_pdf
+from localrag.ingest.pictures import said_in
 from localrag.ingest.rotated import reads_as
 from localrag.ingest.structure import (
     LIST_LINE,
@@ -824,8 +825,7 @@ def _image_syntax(text: str, code: list[tuple[int, int]]) -> Iterator[tuple[int,
             continue  # nor is `![alt][label]` whose label names none
         alt = found.span(1)
         title = next((found.span(group) for group in (2, 3, 4) if found.group(group) is not None), None)
-        said = re.escape(squash(text[title[0]:title[1]])) if title is not None else ""
-        if said and re.search(rf"(?<!\w){said}(?!\w)", squash(found.group(1)), re.IGNORECASE):
+        if title is not None and said_in(text[title[0]:title[1]], found.group(1)):
             title = None  # the alt text says it already
         kept = [span for span in (alt, title) if span is not None and squash(text[span[0]:span[1]])]
         at = found.start()

@@ -833,8 +833,7 @@ def _page_extras(page: Any) -> tuple[list[str], list[str]]:
                     fields.append(f"{squash(found[1])}: {value}")
             continue
         if kind == "/FileAttachment":
-            spec = annotation.get("/FS")
-            spec = spec.get_object() if hasattr(spec, "get_object") else spec
+            spec = _resolved(annotation.get("/FS"))
             name = str(spec.get("/UF") or spec.get("/F") or "") if hasattr(spec, "get") else ""
             if name:
                 attached.append(name)
