@@ -1120,7 +1120,7 @@ class Engine(GraphMode, Collections, Information):
         # The passages before the page are ranked with it, so its ranks are offset+1 on; but a deeper search's legs
         # fetch more candidates (retrieve.py, FETCH_FACTOR) and may fuse otherwise, so the pages of one query may
         # repeat or pass over a passage (README, search): one list in one order is one search with a larger k.
-        return self._search(query, offset + shown, filters)[offset:]
+        return self._titled(self._search(query, offset + shown, filters)[offset:])
 
     def check_sources(self, k: int | None) -> None:
         """That `k` sources may be put in an answer's prompt: the `top_k` setting's range, the rule of every front
@@ -1139,8 +1139,7 @@ class Engine(GraphMode, Collections, Information):
         if k is not None and k < 1:
             raise ConfigError(f"k = {k}: at least one source must be searched for", "use k of 1 or more")
         self.check_filters(filters)  # refused naming its field, before the query is embedded
-        return self._titled(with_lines(self.retriever.search(query, k or self.settings.top_k, filters,
-                                                             query_vector=query_vector)))
+        return with_lines(self.retriever.search(query, k or self.settings.top_k, filters, query_vector=query_vector))
 
     def _titled(self, hits: list[Hit]) -> list[Hit]:
         """`hits` with their documents' titles where a title says more than the file's name (`Hit.title`), shown
@@ -1298,18 +1297,19 @@ class Engine(GraphMode, Collections, Information):
                     and holds_own_words(searched, leaning_hits)):
                 searched, vector, hits, why = leaning_searched, leaning_vector, leaning_hits, ""
         if why and (generator is None or not settings.allow_model_knowledge):
-            elsewhere = self._answered_elsewhere(query, searched, vector, k, filters)
+            elsewhere = self._answered_elsewhere(query, searched, vector, k, filters, phrases)
             if elsewhere and hits:  # there, not a lower floor here, is the way to an answer
                 why = refusal(searched, hits, self.embedder, vector, settings, floor_advice=False, phrases=phrases)
             why += elsewhere
         if generator is not None and settings.prompt_sentences and _tuned_here(generator):
             settings = settings.replace(prompt_sentences=0)
-        yield from answer_events(question, searched, hits, generator=generator, embedder=self.embedder,
+        # Titles after the floors: only the sources shown need them (`_titled`, one lookup).
+        yield from answer_events(question, searched, self._titled(hits), generator=generator, embedder=self.embedder,
                                  settings=settings, history=history, cancel=cancel, query_vector=vector,
                                  refused_why=why)
 
     def _answered_elsewhere(self, query: str, searched: str, vector: NDArray[np.float32],
-                            k: int | None, filters: SearchFilters | None) -> str:
+                            k: int | None, filters: SearchFilters | None, phrases: tuple[str, ...]) -> str:
         """What a refusal adds when other collections hold passages that pass the floors which refused `query` here:
         their names and the command there, as `forget` and `summarize` name the collection that indexes a file
         (`_documents_at`); "" when none does. One search in each other collection, made only for a refused question
@@ -1319,9 +1319,7 @@ class Engine(GraphMode, Collections, Information):
         stand alone, and asked as typed in a one-off `ask` it would search for something else. A server's client
         reads it as `serve.wording.for_client` writes it (a server serves one collection)."""
         from localrag.answer.pipeline import refusal
-        from localrag.query_syntax import parse
 
-        phrases = parse(query).phrases
         passing = []
         for name in sorted(self._collection_names() - {self.settings.collection}):
             other = Engine(self.settings.replace(collection=name, reranker=""), embedder=self.embedder,

@@ -185,10 +185,8 @@ def filters_to_sql(filters: SearchFilters | None) -> str | None:
     if filters is None:
         return None
     parts = []
-    if filters.path_glob is not None and not isinstance(filters.path_glob, str):
+    if filters.path_glob is not None and filters.path_glob != "":  # "" filters nothing, as an unset one
         parts.append(_paths_predicate(filters.path_globs))
-    elif filters.path_glob:  # one pattern; "" filters nothing, as an unset one
-        parts.append(_paths_predicate((filters.path_glob,)))
     if filters.file_types:
         from localrag.ingest.loaders import extension_named, types_named
 
