@@ -43,9 +43,11 @@ def source_holding(answer_text: str, sources: Sequence[Hit], question: str = "")
     if not len(shares) or shares.max() <= 0:
         return None
     tied = np.flatnonzero(np.isclose(shares, shares.max()))
-    asked = set(claim_words(question))
-    added = [word for word in claim_words(answer_text) if word not in asked]
-    if len(tied) > 1 and question and added:
+    added: list[str] = []
+    if len(tied) > 1 and question:  # the question's words are read only for a tie
+        asked = set(claim_words(question))
+        added = [word for word in claim_words(answer_text) if word not in asked]
+    if added:
         # Before 2026-12-08 the earlier source won: "The margin of Alpha in 2026 was 12%." cited the 2026 sheet (margin,
         # Alpha, 2026) over the 2025 one holding its 12 (margin, Alpha, 12), and the check flagged localrag's own
         # citation. Only a tie: ranked by the added words alone, the right source was named less often
@@ -68,5 +70,7 @@ def sources_holding(answer_text: str, sources: Sequence[Hit], question: str = ""
         number = source_holding(sentence, sources, question)
         if number is not None and number not in numbers:
             numbers.append(number)
-    whole = source_holding(answer_text, sources, question) if not numbers else None
-    return numbers or ([whole] if whole is not None else [])
+    if numbers:
+        return numbers
+    whole = source_holding(answer_text, sources, question)
+    return [] if whole is None else [whole]

@@ -475,7 +475,9 @@ def weighted_shares(question: str, texts: Sequence[str],
     asked = sorted(set(words(question)))
     if not asked or not texts:
         return np.zeros(len(texts))
-    held = [set(words(text)) for text in texts]
+    # A source's passage stands beside each of its sentences: its words are read once.
+    word_sets = {text: set(words(text)) for text in dict.fromkeys(texts)}
+    held = [word_sets[text] for text in texts]
     present = np.array([[word in text_words for word in asked] for text_words in held], dtype=float)
     weights = np.log((len(texts) + 1) / (present.sum(axis=0) + 1)) + 1.0
     return np.asarray(present @ weights / weights.sum())

@@ -297,11 +297,13 @@ def refusal(query: str, hits: list[Hit], embedder: Embedder, query_vector: NDArr
     `query`): a name says little to the embedder, and before 2026-12-08 'What did "Mark Twain" say?' was refused
     (0.16) with the essay quoting him found first. `floor_advice` False: the vector floor's refusal does not name
     the value that lets it through (another collection answers the question)."""
-    asked = clauses(query)
-    names = asked_names(query)
-    held = any(holds_clause(hit.chunk.text, hit.chunk.heading, clause) for hit in hits for clause in asked) or (
-        bool(names or phrases) and any(holds_name_or_phrase(hit, names, phrases) for hit in hits))
     cosine = _best_cosine(hits)
+    held = False
+    if cosine is None or cosine < settings.min_similarity:  # only a refusal asks what the passages hold
+        asked = clauses(query)
+        names = asked_names(query)
+        held = any(holds_clause(hit.chunk.text, hit.chunk.heading, clause) for hit in hits for clause in asked) or (
+            bool(names or phrases) and any(holds_name_or_phrase(hit, names, phrases) for hit in hits))
     if cosine is None and not held:
         # BM25 alone is no evidence: passages found only by their words count as none.
         return "no passage is close enough: only passages sharing words were found" if hits else (
