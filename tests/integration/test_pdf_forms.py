@@ -9,11 +9,8 @@ from pathlib import Path
 from localrag.answer.evidence import best_sentence, fill_in_blank
 from localrag.embed import SentenceTransformerEmbedder
 from localrag.ingest.loaders import load_file
-from localrag.types import Chunk, Hit, LoadedText
-
-
-def _texts(loaded: LoadedText) -> list[str]:
-    return [loaded.text[s.start : s.end] for s in loaded.sections]
+from localrag.types import Chunk, Hit
+from tests.unit.test_loaders import section_texts
 
 
 def _annotated(tmp_path: Path, name: str, annotations: list[dict[str, object]], blank: Path | None = None) -> Path:
@@ -77,7 +74,7 @@ def test_a_signature_reads_as_its_signer_and_a_stream_value_as_its_text(tmp_path
         {"/Subtype": NameObject("/Widget"), "/FT": NameObject("/Tx"), "/T": TextStringObject("Remarks"),
          "/V": remarks},
     ])
-    assert _texts(load_file(path)) == [
+    assert section_texts(load_file(path)) == [
         "Purchase agreement",
         "Signature1: signed by Barnaby Quillfeather, 2026-12-01 (I agree)\nRemarks: Deliver to the side entrance.\n"
         "Call ahead.",
@@ -100,7 +97,7 @@ def test_hidden_fields_and_notes_are_left_out_as_a_viewer_shows_none(tmp_path: P
         {"/Subtype": NameObject("/Text"), "/Contents": TextStringObject("Check the buyer's name."),
          "/F": NumberObject(4)},
     ])
-    assert _texts(load_file(path)) == [
+    assert section_texts(load_file(path)) == [
         "Purchase agreement", "Buyer: Odalys Fenwick-Trask", "Comment: Check the buyer's name."]
 
 
@@ -180,11 +177,11 @@ def test_an_xfa_forms_values_are_read_from_its_data_not_its_placeholder(tmp_path
                 b'<dd:dataDescription xmlns:dd="http://ns.adobe.com/data-description/"><form1/></dd:dataDescription>'
                 b"</xfa:datasets>")
     loaded = load_file(_xfa_pdf(tmp_path, datasets))
-    assert _texts(loaded) == ["FamilyName: Okonkwo-Lindqvist\nGivenName: Adaeze\nNumber: HX-4471"]
+    assert section_texts(loaded) == ["FamilyName: Okonkwo-Lindqvist\nGivenName: Adaeze\nNumber: HX-4471"]
     assert loaded.left_out == ""
     # A form whose data does not parse is named, with what to do.
     loaded = load_file(_xfa_pdf(tmp_path, b"<xfa:datasets broken"))
-    assert _texts(loaded) == [PLACEHOLDER]
+    assert section_texts(loaded) == [PLACEHOLDER]
     assert loaded.left_out == ("XFA form not read, only its placeholder page (print xfa.pdf to a new PDF from a viewer "
                                "that renders XFA, such as Adobe Acrobat Reader, and ingest that)")
 

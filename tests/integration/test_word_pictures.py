@@ -13,25 +13,13 @@ from localrag.embed import SentenceTransformerEmbedder
 from localrag.engine import Engine
 from localrag.errors import NeedsOcrError, NoTextError
 from localrag.ingest.loaders import load_file
-
-
-def _scan(path: Path, lines: list[str]) -> Path:
-    """Black text on white, as a scanner would give it (small, so OCR reads it in a second or two on 2 cores)."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    font = ImageFont.load_default(size=40)
-    image = Image.new("RGB", (900, 80 + 70 * len(lines)), "white")
-    draw = ImageDraw.Draw(image)
-    for number, line in enumerate(lines):
-        draw.text((40, 40 + 70 * number), line, fill="black", font=font)
-    image.save(path)
-    return path
+from tests.integration.test_ocr_and_parts import text_image
 
 
 def test_a_pictures_alt_text_and_its_images_text_are_read_where_it_stands(tmp_path: Path) -> None:
     import docx
 
-    scan = _scan(tmp_path / "label.png", ["Wombat pump 4471"])
+    scan = text_image(tmp_path / "label.png", ["Wombat pump 4471"])
     document = docx.Document()
     document.add_paragraph("The pump report follows.")
     document.add_picture(str(scan))
@@ -53,7 +41,7 @@ def test_a_picture_in_a_text_box_is_read_once(tmp_path: Path) -> None:
     import docx
     from lxml import etree
 
-    scan = _scan(tmp_path / "label.png", ["Wombat pump 4471"])
+    scan = text_image(tmp_path / "label.png", ["Wombat pump 4471"])
     document = docx.Document()
     document.add_paragraph("The pump report follows.")
     document.add_picture(str(scan))
@@ -133,7 +121,7 @@ def test_a_word_file_of_scans_is_read_by_ocr_and_with_ocr_off_named_as_one(
 
     folder = tmp_path / "scans"
     folder.mkdir()
-    scan = _scan(tmp_path / "scan.png", ["Invoice 4471 Wombat pump", "Total due 1250 euros"])
+    scan = text_image(tmp_path / "scan.png", ["Invoice 4471 Wombat pump", "Total due 1250 euros"])
     document = docx.Document()
     document.add_picture(str(scan))
     document.add_picture(str(scan))
